@@ -1,0 +1,79 @@
+"""API conventions shared by every app: pagination and the error shape.
+
+Every error leaves as ``{"detail": "<what went wrong and how to fix it>",
+"code": "<slug>"}``; a 400 adds its field errors beside them (as DRF does),
+a 409 for an illegal transition adds ``status`` and ``allowed``.
+"""
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+class Pagination(PageNumberPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
+class Conflict(exceptions.APIException):
+    """409: the request is valid but the object's state does not allow it."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The request conflicts with the current state of the object."
+    default_code = "conflict"
+
+    def __init__(self, detail=None, code=None, **extra):
+        super().__init__(detail, code)
+        self.extra = extra
+
+
+def _first_message(data) -> str:
+    if isinstance(data, dict):
+        for key, value in data.items():
+            msg = _first_message(value)
+            if msg:
+                return msg if key == "non_field_errors" else f"{key}: {msg}"
+    if isinstance(data, list | tuple):
+        for item in data:
+            msg = _first_message(item)
+            if msg:
+                return msg
+    if isinstance(data, str):
+        return data
+    return ""
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound(str(exc) if str(exc) else None)
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied(str(exc) if str(exc) else None)
+    elif isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(
+            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        )
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+
+    if isinstance(exc, exceptions.ValidationError):
+        fields = response.data if isinstance(response.data, dict) else {"non_field_errors": response.data}
+        first = _first_message(fields)
+        body = {
+            "detail": f"Invalid input: {first}" if first else "Invalid input.",
+            "code": "invalid",
+            **fields,
+        }
+    else:
+        detail = response.data.get("detail", "") if isinstance(response.data, dict) else response.data
+        code = getattr(getattr(exc, "detail", None), "code", None) or getattr(exc, "default_code", "error")
+        body = {"detail": str(detail), "code": str(code)}
+        body.update(getattr(exc, "extra", {}) or {})
+    response.data = body
+    return response

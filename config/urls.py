@@ -1,0 +1,20 @@
+"""Root URLs. Each app owns its own url modules; this file only mounts them."""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+api_v1 = [
+    path("", include("oncall.api.urls")),
+    path("", include("incidents.api.urls")),
+]
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/v1/", include(api_v1)),
+    path("", include("incidents.ingest_urls")),
+    path("", include("oncall.urls")),
+    path("", include("incidents.urls")),
+]

@@ -1,0 +1,62 @@
+"""Reference data: severities and the services incidents affect."""
+
+from datetime import timedelta
+
+import markdown
+import nh3
+from django.db import models
+from django.utils.safestring import mark_safe
+from simple_history.models import HistoricalRecords
+
+from oncall.models import Team
+
+
+class Severity(models.Model):
+    """SEV1..SEV4 as editable rows; the targets drive dashboards and SLA reports."""
+
+    name = models.CharField(max_length=8, unique=True, help_text="SEV1 is the most severe.")
+    rank = models.PositiveSmallIntegerField(unique=True, help_text="1 = most severe; used for ordering.")
+    description = models.TextField(blank=True)
+    acknowledge_target = models.DurationField(
+        default=timedelta(minutes=15), help_text="Someone should acknowledge within this time."
+    )
+    resolve_target = models.DurationField(
+        default=timedelta(hours=4), help_text="The incident should be resolved within this time."
+    )
+
+    class Meta:
+        ordering = ["rank"]
+        verbose_name_plural = "severities"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ServiceQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "ServiceQuerySet":
+        return self.filter(team__in=Team.objects.visible_to(user))
+
+
+class Service(models.Model):
+    slug = models.SlugField(max_length=80, unique=True, help_text="Stable reference used in URLs and the API.")
+    name = models.CharField(max_length=120)
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="services")
+    description = models.TextField(blank=True)
+    runbook_url = models.URLField(blank=True, help_text="Link to an external runbook.")
+    runbook = models.TextField(blank=True, help_text="Runbook in Markdown, shown on incident pages.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    objects = ServiceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def runbook_html(self) -> str:
+        """The Markdown runbook as HTML, sanitised: no scripts, no event handlers."""
+        html = markdown.markdown(self.runbook, extensions=["fenced_code", "tables"])
+        return mark_safe(nh3.clean(html, link_rel="noopener noreferrer nofollow"))  # noqa: S308

@@ -1,0 +1,160 @@
+"""Read side for incidents: selectors shared by pages, the API and reports."""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db.models import Prefetch, QuerySet
+
+from .models import Incident, Note, RoleAssignment, Service, StatusUpdate
+
+
+def incidents_for(user) -> QuerySet[Incident]:
+    """Incidents the user may see, with everything a list row shows, in a constant number of queries."""
+    return (
+        Incident.objects.visible_to(user)
+        .select_related("severity", "team", "declared_by")
+        .prefetch_related(
+            Prefetch("services", queryset=Service.objects.only("id", "slug", "name", "runbook_url")),
+            Prefetch(
+                "role_assignments",
+                queryset=RoleAssignment.objects.select_related("user"),
+            ),
+        )
+    )
+
+
+def services_for(user) -> QuerySet[Service]:
+    return Service.objects.visible_to(user).select_related("team")
+
+
+def commander_of(incident: Incident):
+    """The incident commander, read from prefetched role assignments when present."""
+    for assignment in incident.role_assignments.all():
+        if assignment.role == RoleAssignment.Role.COMMANDER:
+            return assignment.user
+    return None
+
+
+# --- Timeline ------------------------------------------------------------------
+
+@dataclass
+class TimelineEvent:
+    at: datetime
+    kind: str
+    actor: object  # a User or None for the system
+    summary: str
+    data: dict = field(default_factory=dict)
+
+
+TimelineSource = Callable[[Incident], list[TimelineEvent]]
+_extra_sources: list[TimelineSource] = []
+
+
+def register_timeline_source(source: TimelineSource) -> None:
+    """Let another module (alerts, escalation, postmortems) add events to every timeline."""
+    if source not in _extra_sources:
+        _extra_sources.append(source)
+
+
+_TRANSITION_OF = {
+    "acknowledged": "acknowledge", "investigating": "investigate", "identified": "identify",
+    "monitoring": "mitigate", "resolved": "resolve", "closed": "close",
+}
+_FIELD_SKIP = {"status", "acknowledged_at", "investigating_at", "identified_at", "mitigated_at",
+               "resolved_at", "closed_at", "history_change_reason"}
+
+
+def _value(v):
+    if isinstance(v, datetime):
+        return v.isoformat()
+    if v is None or isinstance(v, bool | int | float | str):
+        return v
+    return str(v)
+
+
+def _incident_events(incident: Incident) -> list[TimelineEvent]:
+    events = []
+    records = list(incident.history.select_related("history_user").order_by("history_date", "history_id"))
+    severities = None
+    previous = None
+    for record in records:
+        actor = record.history_user
+        reason = record.history_change_reason or ""
+        if record.history_type == "+":
+            events.append(TimelineEvent(
+                record.history_date, "created", actor, f"{incident.number} declared: {record.title}",
+                {"status": record.status, "reason": reason},
+            ))
+        elif previous is not None:
+            delta = record.diff_against(previous)
+            for change in delta.changes:
+                if change.field == "status":
+                    transition = "reopen" if change.new == "triggered" else _TRANSITION_OF.get(change.new, "")
+                    summary = f"Status {change.old} → {change.new}"
+                    if reason:
+                        summary += f": {reason}"
+                    events.append(TimelineEvent(
+                        record.history_date, "status_changed", actor, summary,
+                        {"from": change.old, "to": change.new, "transition": transition, "note": reason},
+                    ))
+                elif change.field not in _FIELD_SKIP:
+                    old, new = change.old, change.new
+                    if change.field == "severity":
+                        if severities is None:
+                            from .models import Severity
+                            severities = dict(Severity.objects.values_list("id", "name"))
+                        old, new = severities.get(old, old), severities.get(new, new)
+                    events.append(TimelineEvent(
+                        record.history_date, "field_changed", actor, f"{change.field.replace('_', ' ')} changed",
+                        {"field": change.field, "from": _value(old), "to": _value(new), "reason": reason},
+                    ))
+        previous = record
+    return events
+
+
+def _role_events(incident: Incident) -> list[TimelineEvent]:
+    records = (
+        RoleAssignment.history.filter(incident_id=incident.pk)
+        .select_related("history_user", "user")
+        .order_by("history_date", "history_id")
+    )
+    labels = dict(RoleAssignment.Role.choices)
+    events = []
+    for record in records:
+        label = labels.get(record.role, record.role)
+        who = record.user.display_name if record.user else "?"
+        if record.history_type == "-":
+            kind, summary = "role_removed", f"{who} is no longer {label}"
+        else:
+            kind, summary = "role_assigned", f"{who} is {label}"
+        events.append(TimelineEvent(
+            record.history_date, kind, record.history_user, summary,
+            {"role": record.role, "user": record.user.username if record.user else None,
+             "change": record.history_change_reason or ""},
+        ))
+    return events
+
+
+def _note_events(incident: Incident) -> list[TimelineEvent]:
+    return [
+        TimelineEvent(n.created_at, "note", n.author, n.body, {"id": n.pk})
+        for n in Note.objects.filter(incident=incident).select_related("author")
+    ]
+
+
+def _update_events(incident: Incident) -> list[TimelineEvent]:
+    return [
+        TimelineEvent(u.created_at, "status_update", u.author, u.body,
+                      {"id": u.pk, "state": u.state, "public": u.public})
+        for u in StatusUpdate.objects.filter(incident=incident).select_related("author")
+    ]
+
+
+def timeline(incident: Incident) -> list[TimelineEvent]:
+    """Every event of an incident, oldest first: history, roles, notes, updates, and registered extras."""
+    events: list[TimelineEvent] = []
+    for source in (_incident_events, _role_events, _note_events, _update_events, *_extra_sources):
+        events.extend(source(incident))
+    events.sort(key=lambda e: e.at)
+    return events

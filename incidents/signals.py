@@ -1,0 +1,16 @@
+"""Signals other apps listen to (they lean on incidents, never the reverse).
+
+All are sent by ``incidents.services`` inside the transaction that made the
+change, so a receiver's own writes commit or roll back with it. Receivers
+that do slow I/O should queue it with ``transaction.on_commit``.
+
+Every signal is sent with ``incident`` (the locked, updated row), ``by`` (the
+acting user or None for the system) and ``transition`` (its name).
+"""
+
+from django.dispatch import Signal
+
+incident_created = Signal()
+incident_transitioned = Signal()
+incident_resolved = Signal()
+incident_reopened = Signal()

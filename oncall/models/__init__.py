@@ -1,0 +1,3 @@
+from .people import Membership, Team, User
+
+__all__ = ["Membership", "Team", "User"]

@@ -1,0 +1,104 @@
+"""People and teams: who belongs where, and therefore who may see what."""
+
+import zoneinfo
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.text import slugify
+from simple_history.models import HistoricalRecords
+
+
+def validate_timezone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"{value!r} is not an IANA time zone name, such as 'Europe/Berlin'.")
+
+
+class User(AbstractUser):
+    full_name = models.CharField(max_length=200, blank=True, help_text="Shown everywhere a person is named.")
+    timezone = models.CharField(
+        max_length=64, default="UTC", validators=[validate_timezone],
+        help_text="IANA time zone, used to show this person's shifts in their local time.",
+    )
+    phone = models.CharField(max_length=32, blank=True, help_text="E.164 number for SMS and voice pages.")
+
+    objects = UserManager()
+
+    class Meta:
+        ordering = ["username"]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        return self.full_name or self.get_full_name() or self.username
+
+
+class TeamQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "TeamQuerySet":
+        """Teams a person may see: staff see all, everyone else their own teams."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_staff:
+            return self.all()
+        return self.filter(memberships__user=user)
+
+    def managed_by(self, user) -> "TeamQuerySet":
+        """Teams whose settings a person may change: staff, or their lead/manager role."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_staff:
+            return self.all()
+        return self.filter(
+            memberships__user=user,
+            memberships__role__in=[Membership.Role.LEAD, Membership.Role.MANAGER],
+        )
+
+
+class Team(models.Model):
+    slug = models.SlugField(max_length=60, unique=True, help_text="Stable reference used in URLs and the API.")
+    name = models.CharField(max_length=120)
+    description = models.TextField(blank=True)
+    timezone = models.CharField(
+        max_length=64, default="UTC", validators=[validate_timezone],
+        help_text="Hand-offs, business hours and reports use this zone.",
+    )
+    members = models.ManyToManyField(User, through="Membership", related_name="teams")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = TeamQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            self.slug = slugify(self.name)[:60]
+        super().save(*args, **kwargs)
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        MEMBER = "member", "Member"
+        LEAD = "lead", "Lead"
+        MANAGER = "manager", "Manager"
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(
+        max_length=16, choices=Role.choices, default=Role.MEMBER,
+        help_text="Leads and managers may change the team's settings, services and members.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["team", "user__username"]
+        constraints = [models.UniqueConstraint(fields=["team", "user"], name="membership_unique_team_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.team} ({self.role})"

@@ -1,0 +1,108 @@
+"""Fixtures shared by all tests: named people and teams, an API client, no network.
+
+The people, as in healthchecks' tests:
+- alice leads the payments team;
+- bob is a member of payments;
+- charlie is in the search team only: an outsider to payments;
+- sam is staff (an administrator).
+"""
+
+import ipaddress
+import socket
+
+import pytest
+from django.db import connection
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from oncall.models import Membership
+from tests.factories import MembershipFactory, ServiceFactory, TeamFactory, UserFactory
+
+_real_connect = socket.socket.connect
+
+
+def _guarded_connect(self, address):
+    host = address[0] if isinstance(address, tuple) else None
+    if host is not None:
+        try:
+            ip = ipaddress.ip_address(socket.gethostbyname(host) if host != "localhost" else "127.0.0.1")
+        except (OSError, ValueError):
+            ip = None
+        if ip is not None and not ip.is_loopback:
+            raise OSError(f"Tests may not reach the network (tried {address!r}); use a local fake server.")
+    return _real_connect(self, address)
+
+
+@pytest.fixture(autouse=True)
+def _block_network(monkeypatch):
+    """Only loopback: PostgreSQL, Redis and local fake servers are allowed."""
+    monkeypatch.setattr(socket.socket, "connect", _guarded_connect)
+
+
+@pytest.fixture
+def payments(db):
+    return TeamFactory(slug="payments", name="Payments", timezone="Europe/Berlin")
+
+
+@pytest.fixture
+def search_team(db):
+    return TeamFactory(slug="search", name="Search", timezone="America/New_York")
+
+
+@pytest.fixture
+def alice(payments):
+    user = UserFactory(username="alice", full_name="Alice Archer", timezone="Europe/Berlin")
+    MembershipFactory(team=payments, user=user, role=Membership.Role.LEAD)
+    return user
+
+
+@pytest.fixture
+def bob(payments):
+    user = UserFactory(username="bob", full_name="Bob Baker")
+    MembershipFactory(team=payments, user=user, role=Membership.Role.MEMBER)
+    return user
+
+
+@pytest.fixture
+def charlie(search_team):
+    user = UserFactory(username="charlie", full_name="Charlie Chen", timezone="America/New_York")
+    MembershipFactory(team=search_team, user=user, role=Membership.Role.MEMBER)
+    return user
+
+
+@pytest.fixture
+def sam(db):
+    return UserFactory(username="sam", full_name="Sam Staff", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def checkout(payments):
+    return ServiceFactory(slug="checkout", name="Checkout API", team=payments,
+                          runbook="# Checkout\n\n1. Check the **error rate**.")
+
+
+@pytest.fixture
+def api():
+    """An API client; call ``api.as_user(user)`` to authenticate with a real token."""
+    client = APIClient()
+
+    def as_user(user):
+        token, _ = Token.objects.get_or_create(user=user)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        return client
+
+    client.as_user = as_user
+    return client
+
+
+@pytest.fixture
+def on_postgres():
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: set DATABASE_URL=postgres://postgres@127.0.0.1:5432/vigil")
+
+
+def pytest_configure(config):
+    # Hashing a password with the production hasher costs ~0.3 s; tests make hundreds of users.
+    from django.conf import settings
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
