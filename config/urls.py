@@ -14,6 +14,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/v1/", include(api_v1)),
+    path("accounts/", include("django.contrib.auth.urls")),
     path("", include("incidents.ingest_urls")),
     path("", include("oncall.urls")),
     path("", include("incidents.urls")),

@@ -1,1 +1,6 @@
-urlpatterns: list = []
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("incidents.api.core")),
+    path("", include("incidents.api.ingest")),
+]

@@ -1,1 +1,6 @@
-urlpatterns: list = []
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("oncall.api.people")),
+    path("", include("oncall.api.schedules")),
+]

@@ -15,8 +15,8 @@ from django.utils import timezone
 from oncall.models import Team, User
 from oncall.permissions import can_view_team
 
-from . import signals
-from .models import (
+from .. import signals
+from ..models import (
     Incident,
     IncidentSequence,
     Note,
@@ -26,7 +26,7 @@ from .models import (
     Source,
     StatusUpdate,
 )
-from .models.incident import TRANSITIONS
+from ..models.incident import TRANSITIONS
 
 
 class IllegalTransition(Exception):

@@ -3,8 +3,8 @@
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
-from .models import Membership, Team, User
-from .permissions import can_manage_team
+from ..models import Membership, Team, User
+from ..permissions import can_manage_team
 
 
 @transaction.atomic
