@@ -1,5 +1,7 @@
 """factory-boy factories shared by every test module."""
 
+import importlib
+
 import factory
 from django.utils import timezone
 
@@ -46,9 +48,23 @@ class ServiceFactory(factory.django.DjangoModelFactory):
     team = factory.SubFactory(TeamFactory)
 
 
+def ensure_severities() -> None:
+    """Put back the migration's SEV1..SEV4 rows (transactional tests flush them)."""
+    seed = importlib.import_module("incidents.migrations.0003_seed_severities")
+    for name, rank, ack, resolve, description in seed.SEVERITIES:
+        Severity.objects.get_or_create(
+            name=name,
+            defaults={"rank": rank, "acknowledge_target": ack, "resolve_target": resolve, "description": description},
+        )
+
+
 def severity(name: str = "SEV2") -> Severity:
     """Severities are seeded by a migration; tests use those rows."""
-    return Severity.objects.get(name=name)
+    found = Severity.objects.filter(name=name).first()
+    if found is None:
+        ensure_severities()
+        found = Severity.objects.get(name=name)
+    return found
 
 
 def make_incident(*, team, by=None, title="Checkout is failing", sev="SEV2", services=(), now=None, **kwargs) -> Incident:

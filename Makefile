@@ -1,0 +1,55 @@
+# Vigil — the two commands: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test bench lint venv migrate demo worker beat web clean
+
+# The virtualenv is rebuilt whenever pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "Vigil needs Python 3.11 ($(PYTHON) not found; set PYTHON=...)"; exit 1; }
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	@touch $@
+
+venv: $(VENV)/.installed
+
+migrate: venv
+	$(PY) manage.py migrate --noinput
+
+demo: migrate
+	$(PY) manage.py seed_demo
+
+## run: the whole app (web, Celery worker, Celery beat) with demo data.
+## Embedded by default (SQLite + a broker needing no server); set DATABASE_URL
+## and REDIS_URL to use PostgreSQL and Redis.
+run: demo
+	@echo ""
+	@echo "  Vigil is starting on http://$(HOST):$(PORT)/"
+	@echo "  Demo logins (password: vigil-demo): admin (staff), alice (payments lead), bob (payments),"
+	@echo "  charlie (search lead), ivan (platform lead). Admin: http://$(HOST):$(PORT)/admin/"
+	@echo "  API docs: http://$(HOST):$(PORT)/api/docs/   Stop with Ctrl-C."
+	@echo ""
+	@trap 'kill 0' EXIT INT TERM; \
+	  $(VENV)/bin/celery -A config worker --loglevel=INFO --concurrency=2 & \
+	  $(VENV)/bin/celery -A config beat --loglevel=INFO & \
+	  $(PY) manage.py runserver $(HOST):$(PORT)
+
+## test: the whole test suite (browser tests need /usr/bin/chromium: apt-get install -y chromium).
+test: venv
+	$(PY) manage.py makemigrations --check --dry-run >/dev/null || { echo "Models changed without a migration: run manage.py makemigrations"; exit 1; }
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+## bench: the benchmarks in tests/benchmarks/ (not part of make test); they print their figures.
+bench: venv
+	@set -e; for b in tests/benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b; done
+
+lint: venv
+	$(VENV)/bin/ruff check .
+
+clean:
+	rm -rf $(VENV) .broker staticfiles

@@ -1,0 +1,114 @@
+"""Admin for incidents. Status is read-only; it changes only through the
+actions below, which call the same services as the pages and the API."""
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from simple_history.admin import SimpleHistoryAdmin
+
+from . import services
+from .models import Incident, Note, RoleAssignment, Service, Severity, Source, StatusUpdate
+
+
+@admin.register(Severity)
+class SeverityAdmin(admin.ModelAdmin):
+    list_display = ["name", "rank", "acknowledge_target", "resolve_target"]
+
+
+@admin.register(Service)
+class ServiceAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "slug", "team"]
+    list_filter = ["team"]
+    list_select_related = ["team"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ("name",)}
+
+
+class RoleInline(admin.TabularInline):
+    model = RoleAssignment
+    extra = 0
+    readonly_fields = ["role", "user", "assigned_by", "assigned_at"]
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class NoteInline(admin.TabularInline):
+    model = Note
+    extra = 0
+    readonly_fields = ["author", "body", "created_at"]
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+def _transition_action(name: str):
+    def action(modeladmin, request, queryset):
+        done = 0
+        for incident in queryset:
+            try:
+                services.transition_incident(
+                    incident=incident, transition=name, by=request.user, note="via admin"
+                )
+                done += 1
+            except (services.IllegalTransition, PermissionDenied) as exc:
+                modeladmin.message_user(request, str(exc), messages.WARNING)
+        if done:
+            modeladmin.message_user(request, f"{name.title()}: {done} incident(s).", messages.SUCCESS)
+
+    action.__name__ = f"transition_{name}"
+    action.short_description = f"{name.title()} selected incidents"
+    return action
+
+
+@admin.register(Incident)
+class IncidentAdmin(SimpleHistoryAdmin):
+    list_display = ["number", "title", "status", "severity", "team", "created_at"]
+    list_filter = ["status", "severity", "team", "category"]
+    list_select_related = ["severity", "team"]
+    search_fields = ["number", "title"]
+    date_hierarchy = "created_at"
+    readonly_fields = [
+        "number", "status", "declared_by", "source", "created_at", "acknowledged_at", "investigating_at",
+        "identified_at", "mitigated_at", "resolved_at", "closed_at", "alert_count", "last_alert_at",
+    ]
+    fields = [
+        "number", "status", "title", "description", "severity", "category", "team", "services",
+        "impact", "users_affected", "revenue_impact", "customer_facing", "started_at",
+        "declared_by", "source", "created_at", "acknowledged_at", "investigating_at", "identified_at",
+        "mitigated_at", "resolved_at", "closed_at", "alert_count", "last_alert_at",
+    ]
+    filter_horizontal = ["services"]
+    inlines = [RoleInline, NoteInline]
+    actions = [_transition_action(name) for name in ("acknowledge", "resolve", "close", "reopen")]
+
+    def save_model(self, request, obj, form, change):
+        # The admin form validated the fields; the service does the write, so
+        # numbering, history and signals are the same as everywhere else.
+        data = {name: form.cleaned_data[name] for name in services.EDITABLE_FIELDS if name in form.cleaned_data}
+        try:
+            if change:
+                saved = services.update_incident(incident=obj, by=request.user, reason="via admin", **data)
+            else:
+                saved = services.create_incident(team=form.cleaned_data["team"], by=request.user,
+                                                 source=Source.ADMIN, **data)
+        except (ValidationError, PermissionDenied) as exc:
+            raise ValidationError(str(exc)) from exc
+        obj.pk = saved.pk
+        obj.number = saved.number
+
+    def save_related(self, request, form, formsets, change):
+        # Services are set through the service layer too.
+        services.update_incident(incident=form.instance, by=request.user, services=list(form.cleaned_data["services"]))
+
+
+@admin.register(StatusUpdate)
+class StatusUpdateAdmin(admin.ModelAdmin):
+    list_display = ["incident", "state", "public", "created_at"]
+    list_filter = ["state", "public"]
+    list_select_related = ["incident"]
+    readonly_fields = ["incident", "state", "body", "public", "author", "created_at"]
+
+    def has_add_permission(self, request):
+        return False
