@@ -7,10 +7,10 @@ a 409 for an illegal transition adds ``status`` and ``allowed``.
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.db import IntegrityError
+from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 
@@ -58,6 +58,11 @@ def exception_handler(exc, context):
             exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         )
 
+    elif isinstance(exc, IntegrityError):
+        # Two requests raced to create the same thing; the loser is told so.
+        exc = Conflict("That conflicts with a record saved at the same moment; fetch it and try again.",
+                       code="conflict")
+
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
@@ -77,3 +82,15 @@ def exception_handler(exc, context):
         body.update(getattr(exc, "extra", {}) or {})
     response.data = body
     return response
+
+
+def json_not_found(request, exception=None):
+    """404 for URLs that match no route: JSON under /api/, the HTML page elsewhere."""
+    if request.path.startswith(("/api/", "/v2/")):
+        return JsonResponse(
+            {"detail": f"No API endpoint at {request.path}; see /api/docs/ for the list.", "code": "not_found"},
+            status=404,
+        )
+    from django.views.defaults import page_not_found
+
+    return page_not_found(request, exception)

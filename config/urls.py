@@ -19,3 +19,5 @@ urlpatterns = [
     path("", include("oncall.urls")),
     path("", include("incidents.urls")),
 ]
+
+handler404 = "config.api.json_not_found"

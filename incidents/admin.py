@@ -99,8 +99,10 @@ class IncidentAdmin(SimpleHistoryAdmin):
         obj.number = saved.number
 
     def save_related(self, request, form, formsets, change):
-        # Services are set through the service layer too.
+        # Services are set through the service layer too (not form.save_m2m()).
         services.update_incident(incident=form.instance, by=request.user, services=list(form.cleaned_data["services"]))
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
 
 
 @admin.register(StatusUpdate)
@@ -109,6 +111,32 @@ class StatusUpdateAdmin(admin.ModelAdmin):
     list_filter = ["state", "public"]
     list_select_related = ["incident"]
     readonly_fields = ["incident", "state", "body", "public", "author", "created_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(RoleAssignment)
+class RoleAssignmentAdmin(SimpleHistoryAdmin):
+    """Read-only: roles change on the incident page or the API, through the services."""
+
+    list_display = ["incident", "role", "user", "assigned_by", "assigned_at"]
+    list_filter = ["role"]
+    list_select_related = ["incident", "user", "assigned_by"]
+    readonly_fields = ["incident", "role", "user", "assigned_by", "assigned_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Note)
+class NoteAdmin(admin.ModelAdmin):
+    list_display = ["incident", "author", "created_at"]
+    list_select_related = ["incident", "author"]
+    readonly_fields = ["incident", "author", "body", "created_at"]
 
     def has_add_permission(self, request):
         return False

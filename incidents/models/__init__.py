@@ -1,3 +1,12 @@
+from .alert import (
+    Alert,
+    AlertGroup,
+    AlertStatus,
+    HeartbeatState,
+    Integration,
+    IntegrationKind,
+    MaintenanceWindow,
+)
 from .incident import (
     Category,
     Incident,
@@ -11,6 +20,13 @@ from .incident import (
 from .service import Service, Severity
 
 __all__ = [
+    "Alert",
+    "AlertGroup",
+    "AlertStatus",
+    "HeartbeatState",
+    "Integration",
+    "IntegrationKind",
+    "MaintenanceWindow",
     "Category",
     "Incident",
     "IncidentSequence",

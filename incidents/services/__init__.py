@@ -1,5 +1,19 @@
 """Every write to incidents goes through these functions (one module per concept)."""
 
+from .alerts import (
+    AlertEvent,
+    Outcome,
+    check_heartbeats,
+    create_integration,
+    create_maintenance_window,
+    end_maintenance_window,
+    ingest_event,
+    ingest_events,
+    ping_heartbeat,
+    rotate_integration_key,
+    update_integration,
+)
+from .catalog import create_service, update_service
 from .incident import (
     EDITABLE_FIELDS,
     IllegalTransition,
@@ -16,6 +30,17 @@ from .incident import (
 )
 
 __all__ = [
+    "AlertEvent",
+    "Outcome",
+    "check_heartbeats",
+    "create_integration",
+    "create_maintenance_window",
+    "end_maintenance_window",
+    "ingest_event",
+    "ingest_events",
+    "ping_heartbeat",
+    "rotate_integration_key",
+    "update_integration",
     "EDITABLE_FIELDS",
     "IllegalTransition",
     "acknowledge_incident",
@@ -23,9 +48,11 @@ __all__ = [
     "allowed_transitions",
     "assign_role",
     "create_incident",
+    "create_service",
     "post_status_update",
     "remove_role",
     "resolve_incident",
     "transition_incident",
     "update_incident",
+    "update_service",
 ]

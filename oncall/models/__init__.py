@@ -1,3 +1,25 @@
 from .people import Membership, Team, User
+from .schedule import (
+    CalendarToken,
+    HandoffNote,
+    HandoffNotice,
+    Override,
+    Rotation,
+    RotationParticipant,
+    ShiftReminder,
+    SwapRequest,
+)
 
-__all__ = ["Membership", "Team", "User"]
+__all__ = [
+    "CalendarToken",
+    "HandoffNote",
+    "HandoffNotice",
+    "Membership",
+    "Override",
+    "Rotation",
+    "RotationParticipant",
+    "ShiftReminder",
+    "SwapRequest",
+    "Team",
+    "User",
+]

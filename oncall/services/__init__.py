@@ -1,5 +1,36 @@
 """Every write to people, teams and schedules goes through these functions."""
 
+from .handoffs import send_due_handoffs, send_shift_reminders
 from .people import create_team, create_user, remove_membership, set_membership, update_team
+from .schedules import (
+    accept_swap,
+    calendar_token_for,
+    cancel_swap,
+    create_override,
+    create_rotation,
+    decline_swap,
+    delete_override,
+    request_swap,
+    rotate_calendar_token,
+    set_participants,
+    update_rotation,
+    write_handoff_note,
+)
 
 __all__ = ["create_team", "create_user", "remove_membership", "set_membership", "update_team"]
+__all__ += [
+    "accept_swap",
+    "calendar_token_for",
+    "cancel_swap",
+    "create_override",
+    "create_rotation",
+    "decline_swap",
+    "delete_override",
+    "request_swap",
+    "rotate_calendar_token",
+    "send_due_handoffs",
+    "send_shift_reminders",
+    "set_participants",
+    "update_rotation",
+    "write_handoff_note",
+]

@@ -99,7 +99,9 @@ class Command(BaseCommand):
             )
             oncall_services.set_membership(team=teams[team], user=people[username], role=Membership.Role(role))
         services = {
-            slug: Service.objects.create(slug=slug, name=name, team=teams[team], description=desc, runbook=runbook)
+            slug: incident_services.create_service(
+                slug=slug, name=name, team=teams[team], description=desc, runbook=runbook, by=None
+            )
             for slug, name, team, desc, runbook in SERVICES
         }
         leads = {team: next(p for u, _, _, t, r in PEOPLE if t == team and r == "lead" for p in [people[u]])

@@ -1,0 +1,260 @@
+"""Serializers for the incident core API: shapes in and out, no writes.
+
+References follow API.md: people by username, teams and services by slug,
+severities by name, incidents by number. Reference fields look things up only
+among what the caller may see, so an unknown slug and another team's slug get
+the same 400 and nothing leaks.
+"""
+
+from collections.abc import Mapping
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from oncall.models import Team, User
+
+from ..models import Category, Incident, Note, RoleAssignment, Service, Severity, StatusUpdate
+from ..models.incident import TRANSITIONS
+from ..queries import commander_of
+from ..services import allowed_transitions
+
+
+def _caller(field: serializers.Field):
+    request = field.context.get("request")
+    return getattr(request, "user", None)
+
+
+class SlugRefField(serializers.SlugRelatedField):
+    """A reference by a string key; anything else is refused with the field's ``invalid`` message."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data.strip())
+
+
+class SeverityField(SlugRefField):
+    """A severity by name; ``sev1`` is read as ``SEV1``."""
+
+    default_error_messages = {
+        "does_not_exist": "Unknown severity {value!r}; use SEV1 (most severe), SEV2, SEV3 or SEV4.",
+        "invalid": "Give the severity's name as a string: SEV1, SEV2, SEV3 or SEV4.",
+    }
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("queryset", Severity.objects.all())
+        super().__init__(slug_field="name", **kwargs)
+
+    def to_internal_value(self, data):
+        return super().to_internal_value(data.upper() if isinstance(data, str) else data)
+
+
+class VisibleTeamField(SlugRefField):
+    """A team by slug, among the teams the caller belongs to (staff: all)."""
+
+    default_error_messages = {
+        "does_not_exist": "Unknown team {value!r}; use the slug of one of your teams (GET /api/v1/teams/).",
+        "invalid": "Give the team's slug as a string.",
+    }
+
+    def __init__(self, **kwargs):
+        if not kwargs.get("read_only"):
+            kwargs.setdefault("queryset", Team.objects.none())
+        super().__init__(slug_field="slug", **kwargs)
+
+    def get_queryset(self):
+        user = _caller(self)
+        return Team.objects.visible_to(user) if user is not None else Team.objects.none()
+
+
+class VisibleServiceField(SlugRefField):
+    """A service by slug, among the services of the caller's teams (staff: all)."""
+
+    default_error_messages = {
+        "does_not_exist": "Unknown service {value!r}; use the slug of a service of one of your teams "
+                          "(GET /api/v1/services/).",
+        "invalid": "Give each service as its slug, a string.",
+    }
+
+    def __init__(self, **kwargs):
+        if not kwargs.get("read_only"):
+            kwargs.setdefault("queryset", Service.objects.none())
+        super().__init__(slug_field="slug", **kwargs)
+
+    def get_queryset(self):
+        user = _caller(self)
+        return Service.objects.visible_to(user) if user is not None else Service.objects.none()
+
+
+class UsernameField(SlugRefField):
+    """A person by username; the view narrows the candidates through ``context["users"]``."""
+
+    default_error_messages = {
+        "does_not_exist": "Unknown user {value!r}; give the username of a member of your teams.",
+        "invalid": "Give the person's username as a string.",
+    }
+
+    def __init__(self, **kwargs):
+        if not kwargs.get("read_only"):
+            kwargs.setdefault("queryset", User.objects.none())
+        super().__init__(slug_field="username", **kwargs)
+
+    def get_queryset(self):
+        return self.context.get("users", User.objects.none())
+
+
+# --- Incidents -----------------------------------------------------------------
+
+class RoleSerializer(serializers.ModelSerializer):
+    """A role held on an incident: ``{role, user}``; ``user`` is a username."""
+
+    user = UsernameField()
+    assigned_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = RoleAssignment
+        fields = ["id", "role", "user", "assigned_by", "assigned_at"]
+        read_only_fields = ["id", "assigned_at"]
+
+
+class HeldRoleSerializer(serializers.ModelSerializer):
+    """A role as listed inside an incident (``incidents_for`` prefetches exactly these)."""
+
+    # A plain string here: the enum is documented once, on Role (one component per enum keeps
+    # drf-spectacular from hashing the names of the two "role" enums, this and Membership's).
+    role = serializers.CharField(read_only=True, help_text="commander, tech_lead, comms_lead, scribe or sme.")
+    user = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = RoleAssignment
+        fields = ["id", "role", "user"]
+        read_only_fields = fields
+
+
+class IncidentSerializer(serializers.ModelSerializer):
+    """An incident as every endpoint returns it. Needs ``incidents_for()``'s prefetches."""
+
+    severity = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    team = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    services = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
+    declared_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    commander = serializers.SerializerMethodField(help_text="Username of the incident commander, if any.")
+    roles = HeldRoleSerializer(source="role_assignments", many=True, read_only=True)
+    allowed_transitions = serializers.SerializerMethodField(
+        help_text="Transitions legal now: POST /api/v1/incidents/{number}/{transition}/."
+    )
+
+    class Meta:
+        model = Incident
+        fields = [
+            "number", "title", "status", "severity", "category", "team", "services", "commander",
+            "description", "impact", "users_affected", "revenue_impact", "customer_facing",
+            "declared_by", "source", "roles",
+            "created_at", "started_at", "acknowledged_at", "investigating_at", "identified_at",
+            "mitigated_at", "resolved_at", "closed_at", "updated_at",
+            "alert_count", "last_alert_at", "allowed_transitions",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_commander(self, incident) -> str | None:
+        user = commander_of(incident)
+        return user.username if user else None
+
+    @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(choices=TRANSITIONS)))
+    def get_allowed_transitions(self, incident) -> list[str]:
+        return allowed_transitions(incident)
+
+
+class IncidentCreateSerializer(serializers.Serializer):
+    """Input to declare an incident; the team must be one of the caller's."""
+
+    title = serializers.CharField(max_length=255)
+    severity = SeverityField(help_text="SEV1 (most severe) .. SEV4.")
+    team = VisibleTeamField(help_text="Slug of the owning team; you must be a member.")
+    services = VisibleServiceField(many=True, required=False, help_text="Slugs of affected services.")
+    category = serializers.ChoiceField(choices=Category.choices, required=False)
+    description = serializers.CharField(required=False, allow_blank=True)
+    impact = serializers.CharField(required=False, allow_blank=True)
+    started_at = serializers.DateTimeField(
+        required=False, allow_null=True, help_text="When impact began; ISO 8601, not in the future."
+    )
+    users_affected = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=2**31 - 1)
+    revenue_impact = serializers.DecimalField(
+        max_digits=14, decimal_places=2, required=False, allow_null=True, min_value=0
+    )
+    customer_facing = serializers.BooleanField(required=False)
+
+
+class IncidentUpdateSerializer(IncidentCreateSerializer):
+    """Input to change an incident's details. Status changes go through the transition endpoints."""
+
+    team = None  # an incident stays with the team that declared it
+
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping):
+            errors = {}
+            if "status" in data:
+                errors["status"] = [
+                    "Status cannot be set directly; POST to /api/v1/incidents/{number}/{transition}/ "
+                    f"with one of: {', '.join(TRANSITIONS)}."
+                ]
+            instance = self.instance
+            if "team" in data and instance is not None and data["team"] != instance.team.slug:
+                errors["team"] = ["An incident stays with the team that declared it; declare a new one instead."]
+            if errors:
+                raise serializers.ValidationError(errors)
+        return super().to_internal_value(data)
+
+
+class TransitionSerializer(serializers.Serializer):
+    note = serializers.CharField(
+        required=False, allow_blank=True, max_length=100,
+        help_text="Why, in a line; shown on the timeline. Post longer text as a note.",
+    )
+
+
+class NoteSerializer(serializers.ModelSerializer):
+    author = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = Note
+        fields = ["id", "body", "author", "created_at"]
+        read_only_fields = ["id", "author", "created_at"]
+
+
+class StatusUpdateSerializer(serializers.ModelSerializer):
+    author = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    public = serializers.BooleanField(default=False, help_text="Shown on the public status page.")
+
+    class Meta:
+        model = StatusUpdate
+        fields = ["id", "state", "body", "public", "author", "created_at"]
+        read_only_fields = ["id", "author", "created_at"]
+
+
+class TimelineEventSerializer(serializers.Serializer):
+    at = serializers.DateTimeField()
+    kind = serializers.CharField(
+        help_text="created, status_changed, field_changed, role_assigned, role_removed, note, alert, "
+                  "notification, status_update, escalated, …"
+    )
+    actor = serializers.SerializerMethodField(help_text="Username of who did it; null for the system.")
+    summary = serializers.CharField()
+    data = serializers.DictField()
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_actor(self, event) -> str | None:
+        return getattr(event.actor, "username", None)
+
+
+# --- Services ------------------------------------------------------------------
+
+class ServiceSerializer(serializers.ModelSerializer):
+    team = VisibleTeamField(help_text="Slug of the owning team; you must lead or manage it.")
+
+    class Meta:
+        model = Service
+        fields = ["slug", "name", "team", "description", "runbook_url", "runbook", "created_at"]
+        read_only_fields = ["created_at"]

@@ -1,0 +1,101 @@
+"""Prometheus metrics of Vigil itself, served at /metrics.
+
+Counters and histograms live in each process. Under gunicorn with several
+workers set PROMETHEUS_MULTIPROC_DIR (an empty directory, wiped at deploy)
+and /metrics adds up every worker's files (prometheus_client's multiprocess
+mode). Incidents open by severity and team are read from the database at
+scrape time, so they are right whichever process answers.
+"""
+
+import hmac
+import os
+import time
+
+from django.conf import settings
+from django.http import HttpResponse
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.multiprocess import MultiProcessCollector
+
+EVENTS = Counter(
+    "vigil_events_received_total",
+    "Alert events received, by integration and outcome.",
+    ["integration", "kind", "outcome"],
+)
+REQUEST_LATENCY = Histogram(
+    "vigil_http_request_duration_seconds",
+    "Time to answer an HTTP request, by route.",
+    ["route", "method", "status"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+
+
+def count_event(integration, kind: str, outcome: str) -> None:
+    EVENTS.labels(integration=str(integration.pk) if integration is not None else "unknown",
+                  kind=kind, outcome=outcome).inc()
+
+
+class _OpenIncidents:
+    def collect(self):
+        from .alert_queries import open_incidents_by_severity_and_team
+
+        family = GaugeMetricFamily(
+            "vigil_incidents_open", "Incidents not yet resolved, by severity and team.", labels=["severity", "team"]
+        )
+        for row in open_incidents_by_severity_and_team():
+            family.add_metric([row["severity__name"], row["team__slug"]], row["n"])
+        yield family
+
+
+def _authorised(request) -> bool:
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    token = settings.METRICS_TOKEN
+    if token and header.startswith("Bearer ") and hmac.compare_digest(header[7:].strip(), token):
+        return True
+    user = getattr(request, "user", None)
+    return bool(user is not None and user.is_authenticated and user.is_staff)
+
+
+def metrics_view(request):
+    """Prometheus text format; `Authorization: Bearer $METRICS_TOKEN` or a staff session."""
+    if not _authorised(request):
+        response = HttpResponse("Send Authorization: Bearer <METRICS_TOKEN>.\n", status=401,
+                                content_type="text/plain")
+        response["WWW-Authenticate"] = 'Bearer realm="metrics"'
+        return response
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        process_registry = CollectorRegistry()
+        MultiProcessCollector(process_registry)
+    else:
+        process_registry = REGISTRY
+    database = CollectorRegistry(auto_describe=False)
+    database.register(_OpenIncidents())
+    body = generate_latest(process_registry) + generate_latest(database)
+    return HttpResponse(body, content_type=CONTENT_TYPE_LATEST)
+
+
+class RequestLatencyMiddleware:
+    """Observes every request's duration under its URL route (never the raw path: bounded labels).
+
+    Add "incidents.metrics.RequestLatencyMiddleware" near the top of MIDDLEWARE.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        started = time.perf_counter()
+        response = self.get_response(request)
+        match = getattr(request, "resolver_match", None)
+        route = match.route if match is not None and match.route else "unmatched"
+        REQUEST_LATENCY.labels(route=route, method=request.method, status=str(response.status_code)).observe(
+            time.perf_counter() - started
+        )
+        return response

@@ -1,0 +1,457 @@
+"""Every write of alert ingestion: integrations, keys, events, heartbeats, maintenance windows.
+
+An event is stored with its incident in one transaction. Incidents are opened
+through ``create_incident`` and moved through ``transition_incident`` (by=None:
+the system), so the history, the signals and escalation see alert incidents
+exactly like declared ones.
+"""
+
+import secrets
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from oncall.models import User
+from oncall.permissions import can_manage_team
+
+from ..models import (
+    Alert,
+    AlertGroup,
+    AlertStatus,
+    HeartbeatState,
+    Incident,
+    Integration,
+    IntegrationKind,
+    MaintenanceWindow,
+    Service,
+    Severity,
+    Source,
+)
+from ..models.alert import DEFAULT_SEVERITY_MAP, KEY_PREFIX_LENGTH, PAYLOAD_SEVERITIES, hash_key
+from .incident import acknowledge_incident, create_incident, resolve_incident
+
+HEARTBEAT_DEDUP_KEY = "heartbeat"
+
+
+# --- Integrations and keys -------------------------------------------------
+
+def _new_key() -> tuple[str, str, str]:
+    # 128 random bits as 32 hex characters: the shape of a PagerDuty integration key.
+    key = secrets.token_hex(16)
+    return key, key[:KEY_PREFIX_LENGTH], hash_key(key)
+
+
+def _check_manage(by: User | None, service: Service) -> None:
+    if by is not None and not can_manage_team(by, service.team):
+        raise PermissionDenied(f"Only leads and managers of team {service.team.slug} may change its integrations.")
+
+
+def validate_severity_map(value) -> dict:
+    if value in (None, ""):
+        return {}
+    if not isinstance(value, dict):
+        raise ValidationError({"severity_map": 'Give an object such as {"critical": "SEV1", "warning": "SEV3"}.'})
+    names = set(Severity.objects.values_list("name", flat=True))
+    errors = []
+    for source, target in value.items():
+        if source not in PAYLOAD_SEVERITIES:
+            errors.append(f"{source!r} is not a payload severity; use {', '.join(PAYLOAD_SEVERITIES)}.")
+        elif target not in names:
+            errors.append(f"{source}: {target!r} is not a severity; use {', '.join(sorted(names))}.")
+    if errors:
+        raise ValidationError({"severity_map": errors})
+    return dict(value)
+
+
+@transaction.atomic
+def create_integration(
+    *, service: Service, kind: str, name: str, by: User | None, severity_map: dict | None = None,
+    interval_seconds: int | None = None, grace_seconds: int | None = None, auto_resolve: bool = True,
+) -> tuple[Integration, str]:
+    """Create an integration and return it with its key; the key is never shown again."""
+    _check_manage(by, service)
+    if kind not in IntegrationKind.values:
+        raise ValidationError({"kind": f"Unknown kind {kind!r}; use one of {', '.join(IntegrationKind.values)}."})
+    if kind == IntegrationKind.HEARTBEAT:
+        if not interval_seconds or interval_seconds < 1:
+            raise ValidationError({"interval_seconds": "A heartbeat needs interval_seconds (a whole number ≥ 1)."})
+        grace_seconds = grace_seconds if grace_seconds is not None else max(60, interval_seconds // 10)
+    elif interval_seconds is not None or grace_seconds is not None:
+        raise ValidationError({"interval_seconds": "Only heartbeat integrations take an interval and a grace."})
+    key, prefix, digest = _new_key()
+    integration = Integration(
+        service=service, kind=kind, name=name.strip(), key_prefix=prefix, key_hash=digest,
+        severity_map=validate_severity_map(severity_map), interval_seconds=interval_seconds,
+        grace_seconds=grace_seconds, auto_resolve=auto_resolve, created_by=by,
+    )
+    integration.full_clean(exclude=["key_prefix", "key_hash"])
+    integration._history_user = by
+    integration._change_reason = "created"
+    integration.save()
+    return integration, key
+
+
+@transaction.atomic
+def rotate_integration_key(*, integration: Integration, by: User | None, now: datetime | None = None) -> str:
+    """Replace the key; the old one stops working at once. Returns the new key (shown once)."""
+    locked = Integration.objects.select_for_update().select_related("service__team").get(pk=integration.pk)
+    _check_manage(by, locked.service)
+    key, locked.key_prefix, locked.key_hash = _new_key()
+    locked.key_rotated_at = now or timezone.now()
+    locked._history_user = by
+    locked._change_reason = "key rotated"
+    locked.save(update_fields=["key_prefix", "key_hash", "key_rotated_at"])
+    integration.key_prefix, integration.key_hash = locked.key_prefix, locked.key_hash
+    return key
+
+
+UPDATABLE = {"name", "enabled", "auto_resolve", "severity_map", "rate_per_second", "burst",
+             "interval_seconds", "grace_seconds"}
+
+
+@transaction.atomic
+def update_integration(*, integration: Integration, by: User | None, **fields) -> Integration:
+    unknown = set(fields) - UPDATABLE
+    if unknown:
+        raise ValidationError({name: "This field cannot be changed here." for name in sorted(unknown)})
+    locked = Integration.objects.select_for_update().select_related("service__team").get(pk=integration.pk)
+    _check_manage(by, locked.service)
+    if "severity_map" in fields:
+        fields["severity_map"] = validate_severity_map(fields["severity_map"])
+    changed = [name for name, value in fields.items() if getattr(locked, name) != value]
+    for name in changed:
+        setattr(locked, name, fields[name])
+    if changed:
+        locked.full_clean(exclude=["key_prefix", "key_hash"])
+        locked._history_user = by
+        locked._change_reason = "changed " + ", ".join(changed)
+        locked.save(update_fields=changed)
+    return locked
+
+
+@transaction.atomic
+def create_maintenance_window(
+    *, service: Service, starts_at: datetime, ends_at: datetime, by: User | None, reason: str = ""
+) -> MaintenanceWindow:
+    _check_manage(by, service)
+    if ends_at <= starts_at:
+        raise ValidationError({"ends_at": "The window must end after it starts."})
+    return MaintenanceWindow.objects.create(
+        service=service, starts_at=starts_at, ends_at=ends_at, reason=reason.strip(), created_by=by
+    )
+
+
+@transaction.atomic
+def end_maintenance_window(*, window: MaintenanceWindow, by: User | None, now: datetime | None = None) -> None:
+    """End a window now (or delete it if it has not started yet)."""
+    now = now or timezone.now()
+    locked = MaintenanceWindow.objects.select_for_update().select_related("service__team").get(pk=window.pk)
+    _check_manage(by, locked.service)
+    if locked.starts_at >= now:
+        locked.delete()
+    elif locked.ends_at > now:
+        locked.ends_at = now
+        locked.save(update_fields=["ends_at"])
+
+
+# --- Events ------------------------------------------------------------------
+
+@dataclass
+class AlertEvent:
+    """One normalised event, whatever endpoint it came from.
+
+    ``dedup_key`` identifies the alert; ``group_key`` the incident it opens or
+    joins (the same for Events v2 and webhooks, the groupKey for Alertmanager).
+    ``upsert`` means one alert per dedup key (Alertmanager fingerprints): a
+    repeated firing alert updates the alert instead of adding one.
+    """
+
+    action: str  # trigger | acknowledge | resolve
+    dedup_key: str
+    group_key: str = ""
+    summary: str = ""
+    source: str = ""
+    severity: str = "critical"
+    component: str = ""
+    group: str = ""
+    alert_class: str = ""
+    details: dict = field(default_factory=dict)
+    labels: dict = field(default_factory=dict)
+    annotations: dict = field(default_factory=dict)
+    links: list = field(default_factory=list)
+    images: list = field(default_factory=list)
+    runbook_url: str = ""
+    generator_url: str = ""
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    upsert: bool = False
+
+    def __post_init__(self):
+        self.group_key = self.group_key or self.dedup_key
+
+
+@dataclass
+class Outcome:
+    """What an event did: triggered, deduplicated, updated, suppressed, acknowledged, resolved or ignored."""
+
+    result: str
+    dedup_key: str
+    incident: Incident | None = None
+    alert: Alert | None = None
+
+
+def new_dedup_key() -> str:
+    return uuid.uuid4().hex
+
+
+def ingest_event(*, integration: Integration, event: AlertEvent, now: datetime | None = None) -> Outcome:
+    return ingest_events(integration=integration, events=[event], now=now)[0]
+
+
+@transaction.atomic
+def ingest_events(*, integration: Integration, events: list[AlertEvent], now: datetime | None = None) -> list[Outcome]:
+    """Apply events in one transaction: all are stored, or none.
+
+    Triggers are applied before resolves, so a notification that resolves
+    one alert of a group and starts another never auto-resolves the incident
+    in between. Locks: the open AlertGroup row of each key and its incident's
+    row, in that order, everywhere.
+    """
+    now = now or timezone.now()
+    window = None
+    if any(e.action == "trigger" for e in events):
+        window = _active_window_id(integration.service_id, now)
+    outcomes: list[Outcome | None] = [None] * len(events)
+    order = sorted(range(len(events)), key=lambda i: events[i].action != "trigger")
+    for i in order:
+        event = events[i]
+        if event.action == "trigger":
+            outcomes[i] = _trigger(integration, event, window, now)
+        elif event.action == "acknowledge":
+            outcomes[i] = _acknowledge(integration, event, now)
+        else:
+            outcomes[i] = _resolve(integration, event, now)
+    return outcomes  # type: ignore[return-value]
+
+
+def _locked_open_group(integration: Integration, key: str) -> AlertGroup | None:
+    """The open group of a key with its incident, both rows locked (FOR UPDATE OF both on PostgreSQL).
+
+    Raw SQL: this runs for every event, and on a small machine compiling the
+    ORM query (select_related + select_for_update(of=...)) costs several
+    times what PostgreSQL needs to run it. See docs/benchmarks.md.
+    """
+    lock = " FOR UPDATE OF g, i" if connection.features.has_select_for_update_of else ""
+    rows = list(Incident.objects.raw(
+        f"SELECT i.*, g.id AS open_group_id FROM {AlertGroup._meta.db_table} g "  # noqa: S608 - our tables
+        f"JOIN {Incident._meta.db_table} i ON i.id = g.incident_id "
+        f"WHERE g.integration_id = %s AND g.dedup_key = %s AND g.closed_at IS NULL{lock}",
+        [integration.pk, key],
+    ))
+    if not rows:
+        return None
+    incident = rows[0]
+    return AlertGroup(pk=incident.open_group_id, integration=integration, dedup_key=key, incident=incident)
+
+
+def _active_window_id(service_id: int, now: datetime) -> int | None:
+    """The maintenance window of the service active at ``now``, if any (raw SQL: hot path)."""
+    at = connection.ops.adapt_datetimefield_value(now)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id FROM {MaintenanceWindow._meta.db_table} "  # noqa: S608 - our table
+            "WHERE service_id = %s AND starts_at <= %s AND ends_at > %s ORDER BY starts_at DESC LIMIT 1",
+            [service_id, at, at],
+        )
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def _close(group: AlertGroup, now: datetime) -> None:
+    group.closed_at = now
+    group.save(update_fields=["closed_at"])
+
+
+def _severity_for(integration: Integration, payload_severity: str) -> Severity:
+    name = integration.severity_name(payload_severity)
+    severity = Severity.objects.filter(name=name).first()
+    return severity or Severity.objects.filter(name=DEFAULT_SEVERITY_MAP.get(payload_severity, "SEV1")).first() \
+        or Severity.objects.order_by("rank").first()
+
+
+def _open_or_join(integration: Integration, event: AlertEvent, now: datetime) -> tuple[AlertGroup, bool]:
+    """The open group of the event's group key, locked with its incident; opened if missing.
+
+    Race: two requests with a new key both find no group. Both create an
+    incident inside a savepoint and insert the group; the partial unique
+    index makes the second insert wait for the first transaction and then
+    fail, so the second rolls its incident (and its incident number) back and
+    joins the first one's. Exactly one incident per open key.
+    """
+    for _attempt in range(3):
+        group = _locked_open_group(integration, event.group_key)
+        if group is not None and group.incident.is_open:
+            return group, False
+        if group is not None:
+            # Resolved by a person, not through ingestion: the next trigger starts afresh.
+            _close(group, now)
+        try:
+            with transaction.atomic():
+                started = event.started_at if event.started_at and event.started_at <= now else None
+                incident = create_incident(
+                    title=(event.summary or event.dedup_key)[:255],
+                    severity=_severity_for(integration, event.severity),
+                    team=integration.service.team, by=None, services=[integration.service],
+                    description=f"Opened by the {integration.get_kind_display()} integration “{integration.name}”.",
+                    started_at=started, source=Source.ALERT, now=now,
+                )
+                group = AlertGroup.objects.create(
+                    integration=integration, dedup_key=event.group_key, incident=incident, created_at=now
+                )
+            return group, True
+        except IntegrityError:
+            continue  # someone else opened it first: join theirs
+    raise RuntimeError(f"Could not open or join the incident of key {event.group_key!r}")
+
+
+def _new_alert(integration, event, now, *, incident=None, window=None) -> Alert:
+    return Alert.objects.create(
+        integration=integration, incident=incident, suppressed_by_id=window, dedup_key=event.dedup_key,
+        status=AlertStatus.FIRING, summary=(event.summary or event.dedup_key)[:1024], source=event.source[:255],
+        severity=event.severity, component=event.component[:255], group=event.group[:255],
+        alert_class=event.alert_class[:255], details=event.details, labels=event.labels,
+        annotations=event.annotations, links=event.links, images=event.images,
+        runbook_url=event.runbook_url[:2000], generator_url=event.generator_url[:2000],
+        started_at=event.started_at, received_at=now, last_seen_at=now,
+    )
+
+
+def _refresh(alert: Alert, event: AlertEvent, now: datetime) -> None:
+    alert.labels, alert.annotations, alert.last_seen_at = event.labels, event.annotations, now
+    if event.summary:
+        alert.summary = event.summary[:1024]
+    if event.runbook_url:
+        alert.runbook_url = event.runbook_url[:2000]
+    alert.save(update_fields=["labels", "annotations", "last_seen_at", "summary", "runbook_url"])
+
+
+def _trigger(integration: Integration, event: AlertEvent, window, now: datetime) -> Outcome:
+    if window is not None:
+        # Stored and shown, but no incident and no page.
+        existing = None
+        if event.upsert:
+            existing = Alert.objects.filter(
+                integration=integration, dedup_key=event.dedup_key, status=AlertStatus.FIRING, incident=None
+            ).first()
+        if existing is not None:
+            _refresh(existing, event, now)
+            return Outcome("suppressed", event.dedup_key, None, existing)
+        return Outcome("suppressed", event.dedup_key, None, _new_alert(integration, event, now, window=window))
+
+    group, opened = _open_or_join(integration, event, now)
+    incident = group.incident
+    if event.upsert and not opened:
+        existing = Alert.objects.filter(
+            integration=integration, dedup_key=event.dedup_key, status=AlertStatus.FIRING, incident=incident
+        ).first()
+        if existing is not None:
+            _refresh(existing, event, now)
+            incident.last_alert_at = now
+            incident.save_without_historical_record(update_fields=["last_alert_at", "updated_at"])
+            return Outcome("updated", event.dedup_key, incident, existing)
+    alert = _new_alert(integration, event, now, incident=incident)
+    # Under the incident row lock taken with the group: counts never go missing.
+    incident.alert_count += 1
+    incident.last_alert_at = now
+    # The count is not part of the audit history (the alerts are their own rows).
+    incident.save_without_historical_record(update_fields=["alert_count", "last_alert_at", "updated_at"])
+    return Outcome("triggered" if opened else "deduplicated", event.dedup_key, incident, alert)
+
+
+def _acknowledge(integration: Integration, event: AlertEvent, now: datetime) -> Outcome:
+    group = _locked_open_group(integration, event.group_key)
+    if group is None or group.incident.status != "triggered":
+        return Outcome("ignored", event.dedup_key, group.incident if group else None)
+    incident = acknowledge_incident(
+        incident=group.incident, by=None, note=f"Acknowledged by {integration.name}", now=now
+    )
+    return Outcome("acknowledged", event.dedup_key, incident)
+
+
+def _resolve_alerts(qs, when: datetime) -> int:
+    return qs.filter(status=AlertStatus.FIRING).update(status=AlertStatus.RESOLVED, resolved_at=when)
+
+
+def _resolve(integration: Integration, event: AlertEvent, now: datetime) -> Outcome:
+    ended = event.ended_at if event.ended_at and event.ended_at <= now else now
+    group = _locked_open_group(integration, event.group_key)
+    if group is None:
+        # Perhaps an alert that fired during maintenance.
+        n = _resolve_alerts(
+            Alert.objects.filter(integration=integration, dedup_key=event.dedup_key, incident=None), ended
+        )
+        return Outcome("resolved" if n else "ignored", event.dedup_key)
+    incident = group.incident
+    if event.upsert:
+        # One alert of the group resolved; the incident follows when all have.
+        _resolve_alerts(Alert.objects.filter(incident=incident, dedup_key=event.dedup_key), ended)
+        still_firing = Alert.objects.filter(incident=incident, status=AlertStatus.FIRING).exists()
+        if still_firing or not integration.auto_resolve:
+            return Outcome("resolved", event.dedup_key, incident)
+    else:
+        _resolve_alerts(Alert.objects.filter(incident=incident), ended)
+    if incident.is_open:
+        incident = resolve_incident(incident=incident, by=None, note=f"Resolved by {integration.name}", now=now)
+    _close(group, now)
+    return Outcome("resolved", event.dedup_key, incident)
+
+
+# --- Heartbeats --------------------------------------------------------------
+
+@transaction.atomic
+def ping_heartbeat(*, integration: Integration, now: datetime | None = None) -> Outcome:
+    """Record a ping; if the heartbeat was down, resolve the incident its absence opened."""
+    now = now or timezone.now()
+    locked = Integration.objects.select_for_update().select_related("service__team").get(pk=integration.pk)
+    was_down = locked.heartbeat_state == HeartbeatState.DOWN
+    locked.heartbeat_state = HeartbeatState.UP
+    locked.last_ping_at = now
+    locked.due_at = now + timedelta(seconds=(locked.interval_seconds or 0) + (locked.grace_seconds or 0))
+    locked.save_without_historical_record(update_fields=["heartbeat_state", "last_ping_at", "due_at"])
+    if was_down:
+        return _resolve(locked, AlertEvent(action="resolve", dedup_key=HEARTBEAT_DEDUP_KEY), now)
+    return Outcome("ignored", HEARTBEAT_DEDUP_KEY)
+
+
+def check_heartbeats(*, now: datetime | None = None) -> int:
+    """Open an incident for every heartbeat overdue past its interval plus grace.
+
+    Safe to run twice or concurrently: each heartbeat is re-checked under its
+    row lock, and a heartbeat already down is left alone. Returns how many went down.
+    """
+    now = now or timezone.now()
+    due = Integration.objects.filter(
+        kind=IntegrationKind.HEARTBEAT, enabled=True, heartbeat_state=HeartbeatState.UP, due_at__lte=now
+    ).values_list("pk", flat=True)
+    return sum(_miss_heartbeat(pk, now) for pk in list(due))
+
+
+@transaction.atomic
+def _miss_heartbeat(pk: int, now: datetime) -> bool:
+    locked = Integration.objects.select_for_update().select_related("service__team").get(pk=pk)
+    if locked.heartbeat_state != HeartbeatState.UP or not locked.enabled or locked.due_at > now:
+        return False
+    locked.heartbeat_state = HeartbeatState.DOWN
+    locked.save_without_historical_record(update_fields=["heartbeat_state"])
+    last = locked.last_ping_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    ingest_event(integration=locked, now=now, event=AlertEvent(
+        action="trigger", dedup_key=HEARTBEAT_DEDUP_KEY, severity="critical", source="vigil-heartbeat",
+        summary=f"Heartbeat “{locked.name}” of {locked.service.name} missed: no ping since {last}",
+        details={"last_ping_at": locked.last_ping_at.isoformat(), "interval_seconds": locked.interval_seconds,
+                 "grace_seconds": locked.grace_seconds},
+    ))
+    return True

@@ -1,0 +1,42 @@
+"""Serializers for people, teams and memberships: shapes only, no writes."""
+
+from rest_framework import serializers
+
+from ..models import Membership, Team, User
+
+
+class UserSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = User
+        fields = ["username", "email", "full_name", "timezone", "is_active"]
+        read_only_fields = ["is_active"]
+
+
+class TeamSerializer(serializers.ModelSerializer):
+    slug = serializers.SlugField(
+        max_length=60, required=False,
+        help_text="Stable reference used in URLs; made from the name when left out. Fixed once created.",
+    )
+
+    class Meta:
+        model = Team
+        fields = ["slug", "name", "timezone", "description", "created_at"]
+        read_only_fields = ["created_at"]
+
+
+class TeamUpdateSerializer(TeamSerializer):
+    slug = serializers.SlugField(read_only=True)
+
+
+class MembershipSerializer(serializers.ModelSerializer):
+    user = serializers.SlugRelatedField(
+        slug_field="username", queryset=User.objects.filter(is_active=True),
+        error_messages={"does_not_exist": "Unknown user {value!r}; give the username of an active user."},
+    )
+    full_name = serializers.CharField(source="user.full_name", read_only=True)
+    role = serializers.ChoiceField(choices=Membership.Role.choices, default=Membership.Role.MEMBER)
+    joined_at = serializers.DateTimeField(source="created_at", read_only=True)
+
+    class Meta:
+        model = Membership
+        fields = ["user", "full_name", "role", "joined_at"]

@@ -1,0 +1,342 @@
+"""THE schedule computation: final shifts of a rotation, and who is on call.
+
+Every reader (API ``shifts/`` and ``oncall/``, pages, calendar feeds, load
+reports, hand-off and reminder tasks, escalation) goes through
+``final_shifts`` or ``who_is_on_call``; nothing else turns rotations into
+shifts.
+
+How a rotation becomes shifts:
+
+1. Hand-off *k* is the first hand-off's local wall-clock reading plus *k*
+   shift lengths, in naive local arithmetic, then placed in the rotation's
+   zone with ``zoneinfo``. A Monday 09:00 Europe/Berlin hand-off is therefore
+   09:00 local in winter and in summer, and the shift across the DST change
+   is an hour shorter or longer in real time. (Adding ``timedelta(days=7)``
+   to a UTC instant would drift by an hour instead.)
+2. Shift *k* goes to participant ``k mod n`` of the participant set in force;
+   if the set changes at a moment inside a shift, the shift is split there.
+3. Restrictions (weekly local windows) cut shifts; outside them the rotation
+   leaves a gap.
+4. Overrides are painted on top; where overrides overlap the one created
+   last wins. Overrides also fill restriction gaps: they are explicit.
+"""
+
+from __future__ import annotations
+
+import heapq
+from bisect import bisect_right
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.db.models import Prefetch
+from django.utils import timezone as djtz
+
+from .models import Override, Rotation, RotationParticipant, Team, User
+from .models.schedule import parse_hhmm
+
+# A DST change moves a hand-off by at most this much in real time.
+_DST_SLACK = timedelta(hours=3)
+
+
+@dataclass(frozen=True)
+class Shift:
+    user: User
+    start: datetime
+    end: datetime
+    override: bool = False
+    override_id: int | None = None
+    rotation: Rotation | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def duration(self) -> timedelta:
+        return self.end - self.start
+
+
+@dataclass(frozen=True)
+class OnCall:
+    team: Team
+    rotation: Rotation
+    layer: str
+    user: User
+    shift_start: datetime
+    shift_end: datetime
+    override: bool = False
+
+
+def _aware(value: datetime) -> datetime:
+    if djtz.is_naive(value):
+        raise ValueError("Schedule times must be timezone-aware instants.")
+    return value.astimezone(UTC)
+
+
+def handoff_instant(rotation: Rotation, k: int) -> datetime:
+    """Hand-off number ``k`` (0 = the first) as a UTC instant, keeping local wall-clock time.
+
+    A reading that falls in a spring-forward gap resolves with the offset in
+    force before the change (fold=0), i.e. the hand-off moves forward by the
+    gap; an ambiguous autumn reading takes its first occurrence.
+    """
+    local = rotation.first_handoff + rotation.step * k
+    return local.replace(tzinfo=ZoneInfo(rotation.timezone)).astimezone(UTC)
+
+
+def _first_index_before(rotation: Rotation, instant: datetime) -> int:
+    """An index whose hand-off is at or before ``instant`` (possibly a few earlier)."""
+    local = instant.astimezone(ZoneInfo(rotation.timezone)).replace(tzinfo=None)
+    k = (local - rotation.first_handoff) // rotation.step
+    k -= 1
+    while k > 0 and handoff_instant(rotation, k) > instant:
+        k -= 1
+    return max(k, 0)
+
+
+def _participant_versions(rotation: Rotation) -> tuple[list[datetime], list[list[User]]]:
+    """Participant sets ordered by effective_from, from prefetched rows when present."""
+    rows = sorted(rotation.participants.all(), key=lambda p: (p.effective_from, p.position))
+    moments: list[datetime] = []
+    sets: list[list[User]] = []
+    for row in rows:
+        if not moments or moments[-1] != row.effective_from:
+            moments.append(row.effective_from)
+            sets.append([])
+        sets[-1].append(row.user)
+    return moments, sets
+
+
+def _restriction_windows(rotation: Rotation, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+    """The rotation's allowed windows overlapping [start, end), as merged UTC intervals."""
+    zone = ZoneInfo(rotation.timezone)
+    first_day = start.astimezone(zone).date() - timedelta(days=2)
+    last_day = end.astimezone(zone).date() + timedelta(days=1)
+    spans = []
+    day = first_day
+    while day <= last_day:
+        for window in rotation.restrictions:
+            if day.weekday() not in window["days"]:
+                continue
+            s_local = datetime.combine(day, parse_hhmm(window["start"]))
+            e_local = datetime.combine(day, parse_hhmm(window["end"]))
+            if e_local <= s_local:
+                e_local += timedelta(days=1)
+            s = s_local.replace(tzinfo=zone).astimezone(UTC)
+            e = e_local.replace(tzinfo=zone).astimezone(UTC)
+            if e > start and s < end and e > s:
+                spans.append((max(s, start), min(e, end)))
+        day += timedelta(days=1)
+    spans.sort()
+    merged: list[tuple[datetime, datetime]] = []
+    for s, e in spans:
+        if merged and s <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], e))
+        else:
+            merged.append((s, e))
+    return merged
+
+
+def base_shifts(rotation: Rotation, start: datetime, end: datetime) -> list[Shift]:
+    """The rotation's own shifts in [start, end), before overrides, restrictions applied."""
+    start, end = _aware(start), _aware(end)
+    if rotation.ends_at is not None:
+        end = min(end, rotation.ends_at)
+    if end <= start:
+        return []
+    moments, sets = _participant_versions(rotation)
+    if not sets:
+        return []
+    out: list[Shift] = []
+    last_k = None
+    k = _first_index_before(rotation, start)
+    shift_start = handoff_instant(rotation, k)
+    while shift_start < end:
+        shift_end = max(handoff_instant(rotation, k + 1), shift_start)
+        lo, hi = max(shift_start, start), min(shift_end, end)
+        if lo < hi:
+            # Split where the participant set changes inside the shift.
+            cuts = [lo] + [m for m in moments if lo < m < hi] + [hi]
+            for a, b in zip(cuts, cuts[1:], strict=False):
+                version = max(bisect_right(moments, a) - 1, 0)
+                people = sets[version]
+                if people:
+                    user = people[k % len(people)]
+                    if out and last_k == k and out[-1].end == a and out[-1].user.pk == user.pk:
+                        # Same person either side of a participant change: one shift.
+                        out[-1] = Shift(user, out[-1].start, b, rotation=rotation)
+                    else:
+                        out.append(Shift(user, a, b, rotation=rotation))
+                    last_k = k
+        k += 1
+        shift_start = shift_end
+    if rotation.restrictions:
+        out = _restrict(out, _restriction_windows(rotation, start, end))
+    return out
+
+
+def _restrict(shifts: list[Shift], windows: list[tuple[datetime, datetime]]) -> list[Shift]:
+    out = []
+    i = 0
+    for shift in shifts:
+        while i < len(windows) and windows[i][1] <= shift.start:
+            i += 1
+        j = i
+        while j < len(windows) and windows[j][0] < shift.end:
+            lo, hi = max(shift.start, windows[j][0]), min(shift.end, windows[j][1])
+            if lo < hi:
+                out.append(Shift(shift.user, lo, hi, rotation=shift.rotation))
+            j += 1
+    return out
+
+
+def _overrides_for(rotation: Rotation, start: datetime, end: datetime, overrides) -> list[Override]:
+    if overrides is None:
+        cache = getattr(rotation, "_prefetched_objects_cache", {})
+        if "overrides" in cache:
+            overrides = cache["overrides"]
+        else:
+            overrides = rotation.overrides.overlapping(start, end).select_related("user")
+    return [o for o in overrides if o.start_at < end and o.end_at > start]
+
+
+def final_shifts(rotation: Rotation, start: datetime, end: datetime,
+                 overrides: Iterable[Override] | None = None) -> list[Shift]:
+    """Final shifts of ``rotation`` in [start, end), overrides applied, in time order.
+
+    Guarantees: shifts never overlap; each is clipped to the window; adjacent
+    pieces of the same shift or the same override are merged. Overrides are
+    read from ``overrides`` if given, else from a prefetch of
+    ``rotation.overrides``, else with one query. Participants are read from
+    ``rotation.participants`` (prefetch them with ``rotation_queryset``).
+    """
+    start, end = _aware(start), _aware(end)
+    if end <= start:
+        return []
+    base = base_shifts(rotation, start, end)
+    ovs = _overrides_for(rotation, start, end, overrides)
+    if not ovs:
+        return base
+    ovs = sorted(ovs, key=lambda o: (o.created_at, o.id))
+    rank = {o.id: n for n, o in enumerate(ovs)}
+
+    points = {start, end}
+    for s in base:
+        points.update((s.start, s.end))
+    for o in ovs:
+        points.update((max(o.start_at, start), min(o.end_at, end)))
+    points = sorted(p for p in points if start <= p <= end)
+
+    by_start = sorted(ovs, key=lambda o: o.start_at)
+    heap: list[tuple[int, Override]] = []  # (-rank, override): the latest created on top
+    oi = 0
+    bi = 0
+    out: list[Shift] = []
+    last_key = piece_key = None
+    for a, b in zip(points, points[1:], strict=False):
+        while oi < len(by_start) and by_start[oi].start_at <= a:
+            o = by_start[oi]
+            heapq.heappush(heap, (-rank[o.id], o.id, o))
+            oi += 1
+        while heap and heap[0][2].end_at <= a:
+            heapq.heappop(heap)
+        if heap:
+            o = heap[0][2]
+            piece = Shift(o.user, a, b, override=True, override_id=o.id, rotation=rotation)
+        else:
+            while bi < len(base) and base[bi].end <= a:
+                bi += 1
+            if bi < len(base) and base[bi].start <= a:
+                piece = Shift(base[bi].user, a, b, rotation=rotation)
+                piece_key = ("b", bi)
+            else:
+                continue
+        key = ("o", piece.override_id) if piece.override else piece_key
+        if out and out[-1].end == a and last_key == key:
+            out[-1] = Shift(piece.user, out[-1].start, b, piece.override, piece.override_id, rotation)
+        else:
+            out.append(piece)
+        last_key = key
+    return out
+
+
+def shift_at(rotation: Rotation, at: datetime, overrides: Sequence[Override] | None = None) -> Shift | None:
+    """The final shift containing ``at``, with its full extent (not clipped to a window)."""
+    at = _aware(at)
+    span = rotation.step + _DST_SLACK
+    for _ in range(8):
+        lo, hi = at - span, at + span
+        found = next((s for s in final_shifts(rotation, lo, hi, overrides) if s.start <= at < s.end), None)
+        if found is None:
+            return None
+        if found.start > lo and found.end < hi:
+            return found
+        # The shift reaches the window's edge (a long override): widen and look again.
+        span *= 4
+    return found
+
+
+def next_shift(rotation: Rotation, after: datetime, overrides: Sequence[Override] | None = None,
+               horizon: timedelta = timedelta(days=35)) -> Shift | None:
+    """The first final shift starting after ``after`` (within ``horizon``)."""
+    after = _aware(after)
+    for s in final_shifts(rotation, after, after + horizon, overrides):
+        if s.start > after:
+            return shift_at(rotation, s.start, overrides) or s
+    return None
+
+
+def rotation_queryset(teams=None, *, overrides_between: tuple[datetime, datetime] | None = None):
+    """Rotations with participants (and optionally overrides in a window) prefetched: 3–4 queries."""
+    qs = Rotation.objects.select_related("team").prefetch_related(
+        Prefetch("participants", queryset=RotationParticipant.objects.select_related("user")),
+    )
+    if teams is not None:
+        qs = qs.filter(team__in=teams)
+    if overrides_between is not None:
+        lo, hi = overrides_between
+        qs = qs.prefetch_related(
+            Prefetch("overrides", queryset=Override.objects.overlapping(lo, hi).select_related("user")),
+        )
+    return qs.order_by("team__name", "layer", "name")
+
+
+# Overrides this far either side of ``at`` are loaded for who-is-on-call, so a
+# long override's full extent is known without another query.
+_ONCALL_OVERRIDE_REACH = timedelta(days=120)
+
+
+def who_is_on_call(at: datetime | None = None, teams=None, *, include_gaps: bool = False) -> list[OnCall]:
+    """Who is on call at ``at`` in every rotation of ``teams`` (all teams if None).
+
+    Runs in a constant number of queries however many teams: rotations with
+    their teams, participants with their users, overrides with their users.
+    With ``include_gaps`` a rotation with nobody on call appears with ``user=None``.
+    """
+    at = _aware(at or djtz.now())
+    qs = rotation_queryset(teams, overrides_between=(at - _ONCALL_OVERRIDE_REACH, at + _ONCALL_OVERRIDE_REACH))
+    out = []
+    for rotation in qs:
+        shift = shift_at(rotation, at)
+        if shift is None:
+            if include_gaps:
+                out.append(OnCall(rotation.team, rotation, rotation.layer, None, None, None))
+            continue
+        out.append(OnCall(rotation.team, rotation, rotation.layer, shift.user, shift.start, shift.end, shift.override))
+    return out
+
+
+def layer_gaps(rotations: Iterable[Rotation], start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+    """Intervals in [start, end) when none of ``rotations`` (one layer) has anyone on call."""
+    covered = sorted((s.start, s.end) for r in rotations for s in final_shifts(r, start, end))
+    gaps = []
+    cursor = start
+    for s, e in covered:
+        if s > cursor:
+            gaps.append((cursor, s))
+        cursor = max(cursor, e)
+    if cursor < end:
+        gaps.append((cursor, end))
+    return gaps
+
+
+def local_day_start(day: date, zone: str) -> datetime:
+    return datetime.combine(day, datetime.min.time()).replace(tzinfo=ZoneInfo(zone)).astimezone(UTC)

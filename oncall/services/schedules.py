@@ -1,0 +1,300 @@
+"""Writes for schedules: rotations, participants, overrides, swaps, calendar tokens, hand-off notes.
+
+Each function takes keyword-only arguments, owns one transaction, locks the
+rows it changes and records the acting user in history. Emails (swap
+requests and answers) go out after the transaction has committed, so a
+rolled-back change never tells anyone anything.
+"""
+
+import zoneinfo
+from datetime import datetime
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone as djtz
+
+from ..models import (
+    CalendarToken,
+    HandoffNote,
+    Membership,
+    Override,
+    Rotation,
+    RotationParticipant,
+    SwapRequest,
+    Team,
+    User,
+)
+from ..models.schedule import new_calendar_secret, parse_shift_length, validate_restrictions
+from ..permissions import can_manage_team, can_view_team
+from ..schedule import handoff_instant, next_shift
+
+ROTATION_FIELDS = ("name", "layer", "shift_length", "handoff_at", "timezone", "ends_at", "restrictions")
+
+
+def _require_members(team: Team, users) -> None:
+    member_ids = set(Membership.objects.filter(team=team, user__in=users).values_list("user_id", flat=True))
+    strangers = [u.username for u in users if u.pk not in member_ids]
+    if strangers:
+        raise ValidationError(
+            {"participants": f"Not members of team {team.slug}: {', '.join(strangers)}. Add them to the team first."}
+        )
+
+
+def _check_timezone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError({"timezone": f"{value!r} is not an IANA time zone name, such as 'Europe/Berlin'."})
+
+
+def _apply_fields(rotation: Rotation, fields: dict) -> list[str]:
+    """Set rotation fields from the API vocabulary; return the model fields that changed."""
+    changed = []
+
+    def put(name, value):
+        if getattr(rotation, name) != value:
+            setattr(rotation, name, value)
+            changed.append(name)
+
+    for key, value in fields.items():
+        if key == "shift_length":
+            try:
+                count, unit = parse_shift_length(value)
+            except ValueError as exc:
+                raise ValidationError({"shift_length": str(exc)}) from exc
+            put("shift_count", count)
+            put("shift_unit", unit)
+        elif key == "handoff_at":
+            if value.tzinfo is not None:
+                raise ValidationError({"handoff_at": "Give the first hand-off as a local date-time without an offset, "
+                                                     "e.g. '2026-03-02T09:00'; the rotation's timezone places it."})
+            put("handoff_date", value.date())
+            put("handoff_time", value.time().replace(microsecond=0))
+        elif key == "timezone":
+            _check_timezone(value)
+            put("timezone", value)
+        elif key == "restrictions":
+            validate_restrictions(value or [])
+            put("restrictions", value or [])
+        elif key in ("name", "layer", "ends_at"):
+            put(key, value)
+        else:
+            raise ValidationError({key: "Not a rotation field."})
+    return changed
+
+
+def _write_participants(rotation: Rotation, users: list[User], effective_from: datetime) -> None:
+    # Later versions are superseded by this change; earlier ones stay, so past shifts stay as they were.
+    rotation.participants.filter(effective_from__gte=effective_from).delete()
+    RotationParticipant.objects.bulk_create(
+        RotationParticipant(rotation=rotation, user=u, position=i, effective_from=effective_from)
+        for i, u in enumerate(users)
+    )
+
+
+@transaction.atomic
+def create_rotation(*, team: Team, name: str, participants: list[User], shift_length: str,
+                    handoff_at: datetime, timezone: str, layer: str = Rotation.PRIMARY,
+                    ends_at: datetime | None = None, restrictions: list | None = None,
+                    by=None, now: datetime | None = None) -> Rotation:
+    """Create a rotation and its first participant set (which also covers all time before it)."""
+    if by is not None and not can_manage_team(by, team):
+        raise PermissionDenied(f"Only the leads and managers of team {team.slug} may create rotations.")
+    if not participants:
+        raise ValidationError({"participants": "A rotation needs at least one participant."})
+    _require_members(team, participants)
+    rotation = Rotation(team=team)
+    _apply_fields(rotation, {"name": name, "layer": layer or Rotation.PRIMARY, "shift_length": shift_length,
+                             "handoff_at": handoff_at, "timezone": timezone, "ends_at": ends_at,
+                             "restrictions": restrictions or []})
+    if Rotation.objects.filter(team=team, name=name).exists():
+        raise ValidationError({"name": f"Team {team.slug} already has a rotation named {name!r}."})
+    rotation.full_clean()
+    rotation._history_user = by
+    rotation._change_reason = "created"
+    rotation.save()
+    _write_participants(rotation, participants, handoff_instant(rotation, 0))
+    return rotation
+
+
+@transaction.atomic
+def update_rotation(*, rotation: Rotation, by=None, reason: str = "", **fields) -> Rotation:
+    """Change rotation settings; a no-op change writes nothing (no history row)."""
+    if by is not None and not can_manage_team(by, rotation.team):
+        raise PermissionDenied(f"Only the leads and managers of team {rotation.team.slug} may change rotations.")
+    rotation = Rotation.objects.select_for_update().get(pk=rotation.pk)
+    changed = _apply_fields(rotation, fields)
+    if not changed:
+        return rotation
+    if "name" in changed and Rotation.objects.filter(team=rotation.team_id, name=rotation.name).exclude(pk=rotation.pk).exists():
+        raise ValidationError({"name": f"The team already has a rotation named {rotation.name!r}."})
+    rotation.full_clean()
+    rotation._history_user = by
+    rotation._change_reason = reason or f"changed {', '.join(changed)}"
+    rotation.save(update_fields=changed)
+    return rotation
+
+
+@transaction.atomic
+def set_participants(*, rotation: Rotation, participants: list[User], effective_from: datetime,
+                     by=None) -> Rotation:
+    """Use ``participants`` (in this order) from ``effective_from`` on; shifts before it are untouched.
+
+    A shift running at ``effective_from`` is split there. Changes planned for
+    later moments are replaced by this one.
+    """
+    if by is not None and not can_manage_team(by, rotation.team):
+        raise PermissionDenied(f"Only the leads and managers of team {rotation.team.slug} may change rotations.")
+    if djtz.is_naive(effective_from):
+        raise ValidationError({"effective_from": "Give the moment with its UTC offset."})
+    _require_members(rotation.team, participants)
+    rotation = Rotation.objects.select_for_update().get(pk=rotation.pk)
+    _write_participants(rotation, participants, effective_from)
+    # Participants are not historied themselves; the rotation's history notes the change.
+    rotation._history_user = by
+    rotation._change_reason = (
+        f"participants from {effective_from.isoformat()}: {', '.join(u.username for u in participants) or 'nobody'}"
+    )
+    rotation.save(update_fields=["name"])
+    return rotation
+
+
+@transaction.atomic
+def create_override(*, rotation: Rotation, user: User, start: datetime, end: datetime, by=None,
+                    reason: str = "") -> Override:
+    """``user`` takes [start, end) of ``rotation``; it wins over every override created before it."""
+    if by is not None and not can_view_team(by, rotation.team):
+        raise PermissionDenied("Only members of the rotation's team may override it.")
+    if djtz.is_naive(start) or djtz.is_naive(end):
+        raise ValidationError({"start": "Give start and end with their UTC offset."})
+    if end <= start:
+        raise ValidationError({"end": "The override must end after it starts."})
+    _require_members(rotation.team, [user])
+    override = Override(rotation=rotation, user=user, start_at=start, end_at=end, reason=reason,
+                        created_by=by if by is not None and by.is_authenticated else None)
+    override._history_user = by
+    override._change_reason = reason or "override"
+    override.save()
+    return override
+
+
+@transaction.atomic
+def delete_override(*, override: Override, by=None) -> None:
+    if by is not None and not can_view_team(by, override.rotation.team):
+        raise PermissionDenied("Only members of the rotation's team may remove its overrides.")
+    override._history_user = by
+    override.delete()
+
+
+# --- Swaps --------------------------------------------------------------------------
+
+def _mail(subject: str, body: str, *users: User) -> None:
+    recipients = [u.email for u in users if u.email]
+    if recipients:
+        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)
+
+
+def _swap_text(swap: SwapRequest) -> str:
+    return (f"{swap.requester.display_name} asked {swap.recipient.display_name} to take "
+            f"{swap.rotation.team.name} · {swap.rotation.name} from {swap.start_at:%Y-%m-%d %H:%M} "
+            f"to {swap.end_at:%Y-%m-%d %H:%M} UTC.\n\n{swap.message}\n\n"
+            f"{settings.SITE_URL}/oncall/teams/{swap.rotation.team.slug}/")
+
+
+def request_swap(*, rotation: Rotation, requester: User, recipient: User, start: datetime, end: datetime,
+                 message: str = "", now: datetime | None = None) -> SwapRequest:
+    """Ask ``recipient`` to take [start, end); both are emailed."""
+    with transaction.atomic():
+        if end <= start:
+            raise ValidationError({"end": "The swap must end after it starts."})
+        if requester.pk == recipient.pk:
+            raise ValidationError({"recipient": "Ask someone other than yourself."})
+        _require_members(rotation.team, [requester, recipient])
+        swap = SwapRequest.objects.create(rotation=rotation, requester=requester, recipient=recipient,
+                                          start_at=start, end_at=end, message=message,
+                                          created_at=now or djtz.now())
+    _mail(f"Swap request: {rotation.team.name} · {rotation.name}", _swap_text(swap), requester, recipient)
+    return swap
+
+
+def _decide(swap: SwapRequest, *, by: User, status: str, now) -> SwapRequest:
+    swap = SwapRequest.objects.select_for_update().select_related("rotation__team").get(pk=swap.pk)
+    if swap.status != SwapRequest.Status.REQUESTED:
+        raise ValidationError({"status": f"This swap is already {swap.status}."})
+    if status == SwapRequest.Status.CANCELLED:
+        if by.pk != swap.requester_id:
+            raise PermissionDenied("Only the person who asked may cancel a swap request.")
+    elif by.pk != swap.recipient_id:
+        raise PermissionDenied("Only the person asked may accept or decline a swap request.")
+    swap.status = status
+    swap.decided_at = now or djtz.now()
+    fields = ["status", "decided_at"]
+    if status == SwapRequest.Status.ACCEPTED:
+        swap.override = create_override(rotation=swap.rotation, user=swap.recipient, start=swap.start_at,
+                                        end=swap.end_at, by=by, reason=f"swap #{swap.pk}")
+        fields.append("override")
+    swap.save(update_fields=fields)
+    return swap
+
+
+def accept_swap(*, swap: SwapRequest, by: User, now: datetime | None = None) -> SwapRequest:
+    """The recipient takes the time: an override is created; both are emailed."""
+    with transaction.atomic():
+        swap = _decide(swap, by=by, status=SwapRequest.Status.ACCEPTED, now=now)
+    _mail(f"Swap accepted: {swap.rotation.team.name} · {swap.rotation.name}", _swap_text(swap),
+          swap.requester, swap.recipient)
+    return swap
+
+
+def decline_swap(*, swap: SwapRequest, by: User, now: datetime | None = None) -> SwapRequest:
+    with transaction.atomic():
+        swap = _decide(swap, by=by, status=SwapRequest.Status.DECLINED, now=now)
+    _mail(f"Swap declined: {swap.rotation.team.name} · {swap.rotation.name}", _swap_text(swap),
+          swap.requester, swap.recipient)
+    return swap
+
+
+def cancel_swap(*, swap: SwapRequest, by: User, now: datetime | None = None) -> SwapRequest:
+    with transaction.atomic():
+        swap = _decide(swap, by=by, status=SwapRequest.Status.CANCELLED, now=now)
+    _mail(f"Swap cancelled: {swap.rotation.team.name} · {swap.rotation.name}", _swap_text(swap),
+          swap.requester, swap.recipient)
+    return swap
+
+
+# --- Calendar tokens and hand-off notes ----------------------------------------------
+
+@transaction.atomic
+def calendar_token_for(*, user: User | None = None, team: Team | None = None) -> CalendarToken:
+    """The feed token of a person or a team, created on first use."""
+    token, _ = CalendarToken.objects.get_or_create(user=user, team=team)
+    return token
+
+
+@transaction.atomic
+def rotate_calendar_token(*, user: User | None = None, team: Team | None = None, by=None,
+                          now: datetime | None = None) -> CalendarToken:
+    """Replace the secret: the old feed URL stops working at once."""
+    if team is not None and by is not None and not can_manage_team(by, team):
+        raise PermissionDenied("Only the team's leads and managers may rotate its calendar link.")
+    token, _ = CalendarToken.objects.select_for_update().get_or_create(user=user, team=team)
+    token.token = new_calendar_secret()
+    token.rotated_at = now or djtz.now()
+    token.save(update_fields=["token", "rotated_at"])
+    return token
+
+
+@transaction.atomic
+def write_handoff_note(*, rotation: Rotation, author: User, body: str, handoff_at: datetime | None = None,
+                       now: datetime | None = None) -> HandoffNote:
+    """A note for the incoming person at ``handoff_at`` (default: the rotation's next hand-off)."""
+    if not can_view_team(author, rotation.team):
+        raise PermissionDenied("Only members of the team may write hand-off notes.")
+    if not body.strip():
+        raise ValidationError({"body": "Write something for the incoming person."})
+    now = now or djtz.now()
+    if handoff_at is None:
+        upcoming = next_shift(rotation, now)
+        handoff_at = upcoming.start if upcoming else now
+    return HandoffNote.objects.create(rotation=rotation, author=author, body=body.strip(),
+                                      handoff_at=handoff_at, created_at=now)

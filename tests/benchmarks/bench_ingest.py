@@ -1,0 +1,226 @@
+"""Ingest benchmark: Events v2 triggers against gunicorn on PostgreSQL, beside the framework's ceiling.
+
+    .venv/bin/python tests/benchmarks/bench_ingest.py [--events 6000] [--workers 3] [--threads 4]
+
+1. creates a fresh PostgreSQL database (vigil_bench) and migrates it;
+2. seeds a team, a service and an events_v2 integration (rate limit raised
+   out of the way: the bucket still runs on every event, it just never says no);
+3. starts gunicorn (config.wsgi, gthread) on a free loopback port, DEBUG=0;
+4. posts Events v2 triggers — a mix of new dedup keys and keys repeated from
+   a pool, so both "open an incident" and "join an incident" are measured —
+   from several client processes, each with threads holding keep-alive
+   connections (http.client);
+5. measures the same server on GET /healthz (the framework's ceiling);
+6. prints events/s, p50/p99 latency, ceiling req/s and the ratio.
+
+DATABASE_URL may point at another server; only its database name is replaced.
+"""
+
+import argparse
+import http.client
+import json
+import multiprocessing
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parents[2]
+PYTHON = sys.executable
+DB_NAME = "vigil_bench"
+
+
+def database_urls() -> tuple[str, str]:
+    base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+    parts = urlsplit(base)
+    if not parts.scheme.startswith("postgres"):
+        base, parts = "postgres://postgres@127.0.0.1:5432/postgres", urlsplit("postgres://postgres@127.0.0.1:5432/postgres")
+    admin = urlunsplit(parts._replace(path="/postgres"))
+    bench = urlunsplit(parts._replace(path=f"/{DB_NAME}"))
+    return admin, bench
+
+
+def fresh_database(admin_url: str) -> None:
+    import psycopg
+
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{DB_NAME}"')
+
+
+def server_env(bench_url: str) -> dict:
+    env = dict(os.environ)
+    env.update({
+        "DJANGO_SETTINGS_MODULE": "config.settings", "DATABASE_URL": bench_url, "DEBUG": "0",
+        "SECRET_KEY": "benchmark-only-secret-key-not-for-production-0123456789abcdef",
+        "SECURE_SSL_REDIRECT": "0", "ALLOWED_HOSTS": "127.0.0.1,localhost", "LOG_LEVEL": "WARNING",
+        "DB_CONN_MAX_AGE": "600",
+    })
+    env.pop("REDIS_URL", None)  # the embedded default: the bucket lives in the database
+    return env
+
+
+SEED = """
+import django; django.setup()
+from oncall.models import Team
+from incidents.models import Service
+from incidents.services import create_integration, update_integration
+team = Team.objects.create(slug="bench", name="Bench", timezone="UTC")
+service = Service.objects.create(slug="bench-api", name="Bench API", team=team)
+integration, key = create_integration(service=service, kind="events_v2", name="bench", by=None)
+update_integration(integration=integration, by=None, rate_per_second=1_000_000, burst=1_000_000)
+print(key)
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(port: int, timeout=30.0) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/healthz")
+            if conn.getresponse().status == 200:
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit("gunicorn did not come up")
+
+
+# --- client --------------------------------------------------------------------
+
+def _thread(port, requests, latencies, statuses):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    for method, path, body in requests:
+        started = time.perf_counter()
+        headers = {"Content-Type": "application/json"} if body else {}
+        try:
+            conn.request(method, path, body=body, headers=headers)
+            response = conn.getresponse()
+            response.read()
+            status = response.status
+        except (OSError, http.client.HTTPException):
+            conn.close()
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            status = 0
+        latencies.append(time.perf_counter() - started)
+        statuses[status] = statuses.get(status, 0) + 1
+    conn.close()
+
+
+def _process(port, chunks, queue):
+    latencies, statuses = [], {}
+    threads = [threading.Thread(target=_thread, args=(port, chunk, latencies, statuses)) for chunk in chunks]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    queue.put((latencies, statuses))
+
+
+def load(port, requests, processes, threads_per_process) -> dict:
+    n = processes * threads_per_process
+    slices = [requests[i::n] for i in range(n)]
+    queue = multiprocessing.Queue()
+    procs = [
+        multiprocessing.Process(target=_process,
+                                args=(port, slices[p * threads_per_process:(p + 1) * threads_per_process], queue))
+        for p in range(processes)
+    ]
+    started = time.perf_counter()
+    for p in procs:
+        p.start()
+    results = [queue.get() for _ in procs]
+    elapsed = time.perf_counter() - started
+    for p in procs:
+        p.join()
+    latencies = sorted(x for lat, _ in results for x in lat)
+    statuses: dict = {}
+    for _, st in results:
+        for k, v in st.items():
+            statuses[k] = statuses.get(k, 0) + v
+    q = statistics.quantiles(latencies, n=100)
+    return {"n": len(latencies), "seconds": elapsed, "rate": len(latencies) / elapsed,
+            "p50_ms": q[49] * 1000, "p99_ms": q[98] * 1000, "statuses": statuses}
+
+
+def event_requests(key, count, new_share, pool) -> list:
+    rng = random.Random(42)
+    hot = [f"bench/repeated-{i}" for i in range(pool)]
+    out = []
+    for i in range(count):
+        dedup = f"bench/new-{i}" if rng.random() < new_share else rng.choice(hot)
+        body = json.dumps({
+            "routing_key": key, "event_action": "trigger", "dedup_key": dedup,
+            "payload": {"summary": f"Bench alert {dedup}", "source": "bench", "severity": rng.choice(
+                ["critical", "error", "warning", "info"]), "custom_details": {"i": i}},
+        }).encode()
+        out.append(("POST", "/v2/enqueue", body))
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--events", type=int, default=6000)
+    parser.add_argument("--ceiling-requests", type=int, default=12000)
+    parser.add_argument("--workers", type=int, default=3, help="gunicorn worker processes")
+    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker (gthread)")
+    parser.add_argument("--client-processes", type=int, default=2)
+    parser.add_argument("--client-threads", type=int, default=8, help="per client process")
+    parser.add_argument("--new-share", type=float, default=0.3, help="share of triggers with a new dedup key")
+    parser.add_argument("--pool", type=int, default=200, help="repeated dedup keys to draw from")
+    args = parser.parse_args()
+
+    admin_url, bench_url = database_urls()
+    print(f"database: fresh {DB_NAME}; migrating…", flush=True)
+    fresh_database(admin_url)
+    env = server_env(bench_url)
+    subprocess.run([PYTHON, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
+    key = subprocess.run([PYTHON, "-c", SEED], cwd=ROOT, env=env, check=True, capture_output=True,
+                         text=True).stdout.strip().splitlines()[-1]
+
+    port = free_port()
+    gunicorn = [str(Path(PYTHON).parent / "gunicorn"), "config.wsgi", "-b", f"127.0.0.1:{port}",
+                "-w", str(args.workers), "-k", "gthread", "--threads", str(args.threads),
+                "--keep-alive", "30", "--backlog", "2048", "--log-level", "warning"]
+    server = subprocess.Popen(gunicorn, cwd=ROOT, env=env)  # noqa: S603 - our own command line
+    try:
+        wait_for(port)
+        # Warm up: connections, imports, the first incident of the year.
+        load(port, event_requests(key, 200, 0.5, 20), 1, 4)
+        load(port, [("GET", "/healthz", None)] * 1000, 1, 4)
+
+        ingest = load(port, event_requests(key, args.events, args.new_share, args.pool),
+                      args.client_processes, args.client_threads)
+        ceiling = load(port, [("GET", "/healthz", None)] * args.ceiling_requests,
+                       args.client_processes, args.client_threads)
+    finally:
+        server.terminate()
+        server.wait(20)
+
+    ratio = ingest["rate"] / ceiling["rate"]
+    print(f"gunicorn: {args.workers} workers × {args.threads} threads (gthread); client: "
+          f"{args.client_processes} processes × {args.client_threads} keep-alive connections")
+    print(f"events v2 triggers: {ingest['n']} ({args.new_share:.0%} new dedup keys, the rest from "
+          f"{args.pool} repeated keys), statuses {ingest['statuses']}")
+    print(f"  {ingest['rate']:.0f} events/s, p50 {ingest['p50_ms']:.1f} ms, p99 {ingest['p99_ms']:.1f} ms")
+    print(f"ceiling GET /healthz: {ceiling['n']} requests, {ceiling['rate']:.0f} req/s, "
+          f"p50 {ceiling['p50_ms']:.1f} ms, p99 {ceiling['p99_ms']:.1f} ms")
+    print(f"ratio: {ratio:.0%} of the ceiling (targets: ≥ 500 events/s and ≥ 50%)")
+    ok = ingest["rate"] >= 500 and ratio >= 0.5 and set(ingest["statuses"]) == {202}
+    print("PASS" if ok else "BELOW TARGET")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,62 @@
+"""The timeline over HTTP: every event, oldest first, with who did it."""
+
+from datetime import datetime
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+
+def test_timeline_shows_declare_acknowledge_note_role_and_resolve_in_order_with_actors(api, alice, bob, payments):
+    client = api.as_user(alice)
+    number = client.post("/api/v1/incidents/", {"title": "Checkout down", "severity": "SEV1", "team": "payments"},
+                         format="json").data["number"]
+    base = f"/api/v1/incidents/{number}/"
+    assert api.as_user(bob).post(f"{base}acknowledge/", {"note": "on it"}, format="json").status_code == 200
+    assert api.as_user(bob).post(f"{base}notes/", {"body": "Rolled back release 42"}, format="json").status_code == 201
+    assert api.as_user(alice).post(f"{base}roles/", {"role": "commander", "user": "bob"}, format="json").status_code == 201
+    assert api.as_user(bob).post(f"{base}resolve/", {"note": "error rate normal"}, format="json").status_code == 200
+
+    response = api.as_user(alice).get(f"{base}timeline/")
+    assert response.status_code == 200
+    events = response.data["results"]
+    assert [(e["kind"], e["actor"]) for e in events] == [
+        ("created", "alice"),
+        ("status_changed", "bob"),
+        ("note", "bob"),
+        ("role_assigned", "alice"),
+        ("status_changed", "bob"),
+    ]
+    times = [datetime.fromisoformat(e["at"].replace("Z", "+00:00")) for e in events]
+    assert times == sorted(times)
+    assert all(t.utcoffset() is not None for t in times)
+    assert events[1]["data"] == {"from": "triggered", "to": "acknowledged", "transition": "acknowledge", "note": "on it"}
+    assert events[2]["summary"] == "Rolled back release 42"
+    assert events[3]["data"]["role"] == "commander"
+    assert events[3]["data"]["user"] == "bob"
+    assert events[4]["data"]["to"] == "resolved"
+    assert set(events[0]) == {"at", "kind", "actor", "summary", "data"}
+
+
+def test_timeline_of_a_system_event_has_no_actor(api, alice, payments):
+    from tests.factories import make_incident
+
+    incident = make_incident(team=payments, by=None)
+    events = api.as_user(alice).get(f"/api/v1/incidents/{incident.number}/timeline/").data["results"]
+    assert events[0]["kind"] == "created"
+    assert events[0]["actor"] is None
+
+
+def test_field_changes_and_status_updates_appear_on_the_timeline(api, alice, payments):
+    client = api.as_user(alice)
+    number = client.post("/api/v1/incidents/", {"title": "Slow", "severity": "SEV3", "team": "payments"},
+                         format="json").data["number"]
+    base = f"/api/v1/incidents/{number}/"
+    client.patch(base, {"severity": "SEV1"}, format="json")
+    client.post(f"{base}updates/", {"state": "investigating", "body": "We are on it", "public": True}, format="json")
+    events = client.get(f"{base}timeline/").data["results"]
+    kinds = [e["kind"] for e in events]
+    assert kinds == ["created", "field_changed", "status_update"]
+    assert events[1]["data"]["from"] == "SEV3"
+    assert events[1]["data"]["to"] == "SEV1"
+    assert events[2]["data"]["public"] is True

@@ -1,0 +1,72 @@
+"""Race safety on PostgreSQL: 20 concurrent triggers with one dedup key make exactly one incident."""
+
+import json
+import threading
+
+import pytest
+from django.db import connection
+from django.test import Client
+
+from incidents.models import Alert, AlertGroup, Incident
+from incidents.services import AlertEvent, create_integration, ingest_event
+
+# serialized_rollback: the flush after a transactional test would drop the seeded severities.
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+THREADS = 20
+
+
+def run_concurrently(work):
+    barrier = threading.Barrier(THREADS)
+    results, errors = [], []
+
+    def worker(i):
+        try:
+            barrier.wait()
+            results.append(work(i))
+        except Exception as exc:  # noqa: BLE001 - collected and asserted below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(THREADS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    return results
+
+
+def assert_one_incident():
+    incident = Incident.objects.get()
+    assert incident.alert_count == THREADS
+    assert Alert.objects.filter(incident=incident).count() == THREADS
+    assert AlertGroup.objects.filter(closed_at__isnull=True).count() == 1
+    assert incident.number.endswith("-0001")  # the losers gave their numbers back
+    return incident
+
+
+def test_twenty_concurrent_triggers_through_the_service_open_one_incident(on_postgres, checkout, alice):
+    integration, _ = create_integration(service=checkout, kind="events_v2", name="PD", by=alice)
+
+    outcomes = run_concurrently(lambda i: ingest_event(
+        integration=integration,
+        event=AlertEvent(action="trigger", dedup_key="db/down", summary=f"DB down #{i}", source="db1"),
+    ).result)
+
+    assert sorted(outcomes) == ["deduplicated"] * (THREADS - 1) + ["triggered"]
+    assert_one_incident()
+
+
+def test_twenty_concurrent_http_triggers_open_one_incident(on_postgres, checkout, alice):
+    _, key = create_integration(service=checkout, kind="events_v2", name="PD", by=alice)
+    body = json.dumps({"routing_key": key, "event_action": "trigger", "dedup_key": "db/down",
+                       "payload": {"summary": "DB down", "source": "db1", "severity": "critical"}})
+
+    codes = run_concurrently(
+        lambda i: Client().post("/v2/enqueue", body, content_type="application/json").status_code
+    )
+
+    assert codes == [202] * THREADS
+    assert assert_one_incident().severity.name == "SEV1"

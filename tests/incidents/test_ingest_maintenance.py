@@ -1,0 +1,100 @@
+"""Maintenance windows: alerts are stored and shown, but open no incident and page no one."""
+
+import json
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from incidents import signals
+from incidents.models import Alert, Incident
+from incidents.services import (
+    AlertEvent,
+    create_integration,
+    create_maintenance_window,
+    end_maintenance_window,
+    ingest_event,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def events(checkout, alice):
+    integration, key = create_integration(service=checkout, kind="events_v2", name="PD", by=alice)
+    integration.key = key
+    return integration
+
+
+@pytest.fixture
+def window(checkout, alice):
+    now = timezone.now()
+    return create_maintenance_window(service=checkout, starts_at=now - timedelta(minutes=5),
+                                     ends_at=now + timedelta(hours=1), reason="DB upgrade", by=alice)
+
+
+def trigger(client, key, dedup="db-down"):
+    body = {"routing_key": key, "event_action": "trigger", "dedup_key": dedup,
+            "payload": {"summary": "DB down", "source": "db1", "severity": "critical"}}
+    return client.post("/api/v1/events/", json.dumps(body), content_type="application/json")
+
+
+def test_alert_during_a_window_is_stored_but_opens_no_incident_and_pages_no_one(client, events, window):
+    created = []
+    signals.incident_created.connect(lambda **kw: created.append(kw), weak=False, dispatch_uid="t-maint")
+    try:
+        response = trigger(client, events.key)
+    finally:
+        signals.incident_created.disconnect(dispatch_uid="t-maint")
+
+    assert response.status_code == 202
+    assert not Incident.objects.exists()
+    assert created == []
+    alert = Alert.objects.get()
+    assert alert.suppressed_by == window
+    assert alert.incident is None
+
+
+def test_alerts_page_shows_suppressed_alerts(client, events, window, bob, checkout):
+    trigger(client, events.key)
+    client.force_login(bob)
+    page = client.get(f"/services/{checkout.slug}/alerts/")
+    assert page.status_code == 200
+    assert "DB down" in page.content.decode()
+    assert "suppressed (maintenance)" in page.content.decode()
+
+
+def test_after_the_window_alerts_open_incidents_again(client, events, window, alice):
+    end_maintenance_window(window=window, by=alice)
+    trigger(client, events.key)
+    assert Incident.objects.count() == 1
+
+
+def test_a_window_of_another_service_does_not_suppress(client, events, alice, payments):
+    from tests.factories import ServiceFactory
+
+    other = ServiceFactory(team=payments)
+    now = timezone.now()
+    create_maintenance_window(service=other, starts_at=now - timedelta(minutes=1), ends_at=now + timedelta(hours=1),
+                              by=alice)
+    trigger(client, events.key)
+    assert Incident.objects.count() == 1
+
+
+def test_window_boundaries_use_the_injected_clock(events, checkout, alice):
+    start = timezone.now() + timedelta(days=1)
+    create_maintenance_window(service=checkout, starts_at=start, ends_at=start + timedelta(hours=1), by=alice)
+    event = AlertEvent(action="trigger", dedup_key="k", summary="s", source="x")
+    assert ingest_event(integration=events, event=event, now=start - timedelta(seconds=1)).result == "triggered"
+    assert ingest_event(integration=events, event=AlertEvent(action="trigger", dedup_key="k2", summary="s"),
+                        now=start).result == "suppressed"
+    assert ingest_event(integration=events, event=AlertEvent(action="trigger", dedup_key="k3", summary="s"),
+                        now=start + timedelta(hours=1)).result == "triggered"
+
+
+def test_only_leads_plan_maintenance(checkout, bob):
+    from django.core.exceptions import PermissionDenied
+
+    now = timezone.now()
+    with pytest.raises(PermissionDenied):
+        create_maintenance_window(service=checkout, starts_at=now, ends_at=now + timedelta(hours=1), by=bob)
