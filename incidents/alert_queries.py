@@ -2,6 +2,7 @@
 
 import hmac
 
+from django.db import connection
 from django.db.models import Count, QuerySet
 
 from .models import Alert, Incident, Integration, MaintenanceWindow, Service
@@ -16,20 +17,30 @@ def find_integration(key: str) -> Integration | None:
     checked by comparing hashes with hmac.compare_digest, so response time
     does not tell an attacker how much of a guessed key was right.
 
-    Raw SQL because this runs on every ingested event and compiling the ORM
-    query costs more than running it (see docs/benchmarks.md). The service
-    and team load lazily: only opening an incident needs them.
+    Raw SQL because this runs on every ingested event and, on a small
+    machine, building the ORM query costs more than running it (see
+    docs/benchmarks.md).
     """
     if not isinstance(key, str) or len(key) < KEY_PREFIX_LENGTH or len(key) > 128:
         return None
     digest = hash_key(key)
     found = None
-    table = Integration._meta.db_table
-    candidates = Integration.objects.raw(f"SELECT * FROM {table} WHERE key_prefix = %s", [key[:KEY_PREFIX_LENGTH]])  # noqa: S608 - table name is ours
-    for candidate in candidates:
-        if hmac.compare_digest(candidate.key_hash, digest):
-            found = candidate
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {', '.join(_FIND_COLUMNS)} FROM {Integration._meta.db_table} "  # noqa: S608 - our names
+            "WHERE key_prefix = %s",
+            [key[:KEY_PREFIX_LENGTH]],
+        )
+        rows = cursor.fetchall()
+    for row in rows:
+        if hmac.compare_digest(row[_FIND_COLUMNS.index("key_hash")], digest):
+            # Columns an event needs; the rest (severity_map, service…) load on first access.
+            found = Integration.from_db(connection.alias, _FIND_COLUMNS, row)
     return found
+
+
+_FIND_COLUMNS = ["id", "service_id", "kind", "name", "key_hash", "enabled", "auto_resolve", "rate_per_second",
+                 "burst", "interval_seconds", "grace_seconds"]
 
 
 def integrations_for(user) -> QuerySet[Integration]:

@@ -246,16 +246,19 @@ def _locked_open_group(integration: Integration, key: str) -> AlertGroup | None:
     times what PostgreSQL needs to run it. See docs/benchmarks.md.
     """
     lock = " FOR UPDATE OF g, i" if connection.features.has_select_for_update_of else ""
-    rows = list(Incident.objects.raw(
-        f"SELECT i.*, g.id AS open_group_id FROM {AlertGroup._meta.db_table} g "  # noqa: S608 - our tables
-        f"JOIN {Incident._meta.db_table} i ON i.id = g.incident_id "
-        f"WHERE g.integration_id = %s AND g.dedup_key = %s AND g.closed_at IS NULL{lock}",
-        [integration.pk, key],
-    ))
-    if not rows:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT g.id, i.id, i.number, i.status, i.alert_count FROM {AlertGroup._meta.db_table} g "  # noqa: S608
+            f"JOIN {Incident._meta.db_table} i ON i.id = g.incident_id "
+            f"WHERE g.integration_id = %s AND g.dedup_key = %s AND g.closed_at IS NULL{lock}",
+            [integration.pk, key],
+        )
+        row = cursor.fetchone()
+    if row is None:
         return None
-    incident = rows[0]
-    return AlertGroup(pk=incident.open_group_id, integration=integration, dedup_key=key, incident=incident)
+    # Only the fields ingestion reads; any other field loads on access (deferred).
+    incident = Incident.from_db(connection.alias, ["id", "number", "status", "alert_count"], row[1:])
+    return AlertGroup(pk=row[0], integration=integration, dedup_key=key, incident=incident)
 
 
 def _active_window_id(service_id: int, now: datetime) -> int | None:
@@ -360,16 +363,31 @@ def _trigger(integration: Integration, event: AlertEvent, window, now: datetime)
         ).first()
         if existing is not None:
             _refresh(existing, event, now)
-            incident.last_alert_at = now
-            incident.save_without_historical_record(update_fields=["last_alert_at", "updated_at"])
+            _count_alert(incident, now, added=0)
             return Outcome("updated", event.dedup_key, incident, existing)
     alert = _new_alert(integration, event, now, incident=incident)
-    # Under the incident row lock taken with the group: counts never go missing.
-    incident.alert_count += 1
-    incident.last_alert_at = now
-    # The count is not part of the audit history (the alerts are their own rows).
-    incident.save_without_historical_record(update_fields=["alert_count", "last_alert_at", "updated_at"])
+    _count_alert(incident, now, added=1)
     return Outcome("triggered" if opened else "deduplicated", event.dedup_key, incident, alert)
+
+
+def _count_alert(incident: Incident, now: datetime, *, added: int) -> None:
+    """Bump the incident's denormalised alert count and last-alert time.
+
+    Called with the incident row locked (taken with its group), so counts
+    never go missing. A direct UPDATE of a historied model is deliberate
+    here: Incident excludes exactly these fields from its history (the
+    alerts are their own rows on the timeline), so there is nothing to record.
+    Raw SQL because it runs for every event (see docs/benchmarks.md).
+    """
+    incident.alert_count += added
+    incident.last_alert_at = now
+    at = connection.ops.adapt_datetimefield_value(now)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Incident._meta.db_table} SET alert_count = alert_count + %s, "  # noqa: S608 - our table
+            "last_alert_at = %s, updated_at = %s WHERE id = %s",
+            [added, at, at, incident.pk],
+        )
 
 
 def _acknowledge(integration: Integration, event: AlertEvent, now: datetime) -> Outcome:

@@ -19,7 +19,7 @@ from django.utils import timezone as djtz
 
 from ..hooks import CHECKLIST, handoff_context
 from ..models import HandoffNote, HandoffNotice, Rotation, ShiftReminder, User
-from ..schedule import final_shifts, rotation_queryset
+from ..schedule import final_shifts, load_rotations
 
 # A hand-off older than this when beat first sees it (beat was down) gets no email:
 # a checklist an hour late is noise.
@@ -107,7 +107,7 @@ def send_due_handoffs(*, now: datetime | None = None, teams=None) -> int:
     now = now or djtz.now()
     lo = now - HANDOFF_LOOKBACK
     sent = 0
-    for rotation in rotation_queryset(teams, overrides_between=(lo - timedelta(days=1), now + timedelta(days=1))):
+    for rotation in load_rotations(teams, overrides_between=(lo - timedelta(days=1), now + timedelta(days=1))):
         for handoff in handoffs_between(rotation, lo, now):
             claimed = _claim(HandoffNotice, rotation=rotation, handoff_at=handoff.at, defaults={
                 "outgoing": handoff.outgoing, "incoming": handoff.incoming, "sent_at": now,
@@ -128,7 +128,7 @@ def send_shift_reminders(*, now: datetime | None = None, lead: timedelta | None 
     lead = reminder_lead() if lead is None else lead
     sent = 0
     lo = now - timedelta(minutes=1)
-    for rotation in rotation_queryset(teams, overrides_between=(lo, now + lead + timedelta(days=60))):
+    for rotation in load_rotations(teams, overrides_between=(lo, now + lead + timedelta(days=60))):
         # Look one shift past the lead so the email shows where the shift really ends.
         for shift in final_shifts(rotation, lo, now + lead + rotation.step + timedelta(hours=3)):
             if not (now < shift.start <= now + lead) or not shift.user.email:

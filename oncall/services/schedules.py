@@ -28,7 +28,9 @@ from ..models import (
 )
 from ..models.schedule import new_calendar_secret, parse_shift_length, validate_restrictions
 from ..permissions import can_manage_team, can_view_team
+from ..queries import rotations_with_overrides
 from ..schedule import handoff_instant, next_shift
+from ..schedule_files import parse_instant, parse_schedule, rotation_document
 
 ROTATION_FIELDS = ("name", "layer", "shift_length", "handoff_at", "timezone", "ends_at", "restrictions")
 
@@ -298,3 +300,84 @@ def write_handoff_note(*, rotation: Rotation, author: User, body: str, handoff_a
         handoff_at = upcoming.start if upcoming else now
     return HandoffNote.objects.create(rotation=rotation, author=author, body=body.strip(),
                                       handoff_at=handoff_at, created_at=now)
+
+
+# --- Schedule files --------------------------------------------------------------------
+
+@transaction.atomic
+def import_schedule(*, team: Team, text: str, by=None) -> dict:
+    """Make the team's rotations match a schedule file; returns counts of what changed.
+
+    Rotations are matched by name; rotations missing from the file are left
+    alone. Participant sets and overrides are replaced only where they differ
+    (overrides keep the file's order, which is their precedence), so a file
+    that matches the database writes nothing, not even history rows.
+    """
+    if by is not None and not can_manage_team(by, team):
+        raise PermissionDenied(f"Only the leads and managers of team {team.slug} may import its schedule.")
+    try:
+        document = parse_schedule(text)
+    except ValueError as exc:
+        raise ValidationError({"file": str(exc)}) from exc
+    existing = {r.name: r for r in rotations_with_overrides(team)}
+    usernames = {u for r in document["rotations"] for v in r["participants"] for u in v["users"]}
+    usernames |= {o["user"] for r in document["rotations"] for o in r.get("overrides") or []}
+    people = {u.username: u for u in User.objects.filter(username__in=usernames)}
+    unknown = sorted(usernames - set(people))
+    if unknown:
+        raise ValidationError({"file": f"Unknown users: {', '.join(unknown)}."})
+    counts = {"created": 0, "updated": 0, "participants": 0, "overrides": 0}
+    for item in document["rotations"]:
+        try:
+            fields = {
+                "layer": item["layer"], "shift_length": item["shift_length"], "timezone": item["timezone"],
+                "handoff_at": datetime.fromisoformat(str(item["handoff_at"])),
+                "ends_at": parse_instant(item.get("ends_at"), f"{item['name']} ends_at"),
+                "restrictions": item.get("restrictions") or [],
+            }
+            versions = [(parse_instant(v["from"], f"{item['name']} participants"), v["users"])
+                        for v in item["participants"]]
+            overrides = [(o["user"], parse_instant(o["start"], "override start"), parse_instant(o["end"], "override end"),
+                          o.get("reason") or "") for o in item.get("overrides") or []]
+        except ValueError as exc:
+            raise ValidationError({"file": str(exc)}) from exc
+        if not versions or not versions[0][1]:
+            raise ValidationError({"file": f"Rotation {item['name']!r} needs participants."})
+        rotation = existing.get(item["name"])
+        if rotation is None:
+            rotation = create_rotation(team=team, name=item["name"], participants=[people[u] for u in versions[0][1]],
+                                       by=by, **fields)
+            counts["created"] += 1
+            current = rotation_document(rotation)
+        else:
+            current = rotation_document(rotation)
+            as_file = {
+                "layer": item["layer"], "shift_length": item["shift_length"], "timezone": item["timezone"],
+                "handoff_at": fields["handoff_at"].isoformat(),
+                "ends_at": fields["ends_at"].isoformat() if fields["ends_at"] else None,
+                "restrictions": fields["restrictions"],
+            }
+            if any(current[key] != value for key, value in as_file.items()):
+                rotation = update_rotation(rotation=rotation, by=by, reason="imported", **fields)
+                counts["updated"] += 1
+        wanted = [{"from": f.isoformat() if f else None, "users": users} for f, users in versions]
+        if current["participants"] != wanted:
+            for user_list in (users for _, users in versions):
+                _require_members(team, [people[u] for u in user_list])
+            rotation.participants.all().delete()
+            for moment, users in versions:
+                _write_participants(rotation, [people[u] for u in users], moment or handoff_instant(rotation, 0))
+            counts["participants"] += 1
+        have = [(o["user"], o["start"], o["end"], o["reason"]) for o in current["overrides"]]
+        want = [(u, s.isoformat(), e.isoformat(), r) for u, s, e, r in overrides]
+        if have != want:
+            same = 0
+            while same < min(len(have), len(want)) and have[same] == want[same]:
+                same += 1
+            stale = sorted(rotation.overrides.all(), key=lambda o: (o.created_at, o.id))[same:]
+            for override in stale:
+                delete_override(override=override, by=by)
+            for username, start, end, reason in overrides[same:]:
+                create_override(rotation=rotation, user=people[username], start=start, end=end, reason=reason, by=by)
+            counts["overrides"] += 1
+    return counts

@@ -109,3 +109,20 @@ def test_alerts_partial_on_an_incident_shows_count_and_alerts(alice, checkout):
     html = render_to_string("incidents/_alerts.html", {"incident": outcome.incident})
     assert "Alerts (2)" in html
     assert html.count('class="alert-row"') == 2
+
+
+def test_incident_page_lists_its_alerts_and_service_page_links_to_integrations(client, bob, alice, checkout):
+    integration, _ = create_integration(service=checkout, kind="events_v2", name="PD", by=alice)
+    for _ in range(3):
+        outcome = ingest_event(integration=integration, event=AlertEvent(
+            action="trigger", dedup_key="k", summary="Checkout 5xx above 5%",
+            runbook_url="https://runbooks.example.com/checkout"))
+    client.force_login(bob)
+
+    page = client.get(f"/incidents/{outcome.incident.number}/").content.decode()
+
+    assert "Alerts (3)" in page
+    assert page.count('class="alert-row"') == 3
+    assert "https://runbooks.example.com/checkout" in page
+    service_page = client.get("/services/checkout/").content.decode()
+    assert "/services/checkout/integrations/" in service_page and "/services/checkout/alerts/" in service_page

@@ -1,0 +1,117 @@
+"""Browser forms for incidents. They only validate; the views hand the cleaned data to services."""
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from oncall.models import Team, User
+
+from .models import Category, IncidentStatus, RoleAssignment, Service, Severity, StatusUpdate
+
+
+class _DateTimeLocalInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self):
+        super().__init__(format="%Y-%m-%dT%H:%M")
+
+
+def apply_service_errors(form: forms.Form, exc: ValidationError) -> None:
+    """Show a service's ValidationError on the form: on its field when the form has it, else on top."""
+    if hasattr(exc, "error_dict"):
+        for name, errors in exc.message_dict.items():
+            for error in errors:
+                form.add_error(name if name in form.fields else None, error)
+    else:
+        for error in exc.messages:
+            form.add_error(None, error)
+
+
+class _Form(forms.Form):
+    """Labels without a trailing colon: they sit above their fields."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
+class _IncidentFieldsForm(_Form):
+    title = forms.CharField(max_length=255)
+    severity = forms.ModelChoiceField(queryset=Severity.objects.all(), empty_label=None,
+                                      help_text="SEV1 is the most severe.")
+    category = forms.ChoiceField(choices=Category.choices, initial=Category.OTHER)
+    services = forms.ModelMultipleChoiceField(queryset=Service.objects.none(), required=False,
+                                              label="Affected services",
+                                              widget=forms.SelectMultiple(attrs={"size": 5}))
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    impact = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False,
+                             help_text="What users experience, in plain words.")
+    started_at = forms.DateTimeField(required=False, widget=_DateTimeLocalInput(),
+                                     label="Impact started at",
+                                     help_text="In your time zone; leave empty if unknown.")
+    users_affected = forms.IntegerField(required=False, min_value=0)
+    revenue_impact = forms.DecimalField(required=False, min_value=0, max_digits=14, decimal_places=2)
+    customer_facing = forms.BooleanField(required=False)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["services"].queryset = Service.objects.visible_to(user).select_related("team")
+
+
+class IncidentCreateForm(_IncidentFieldsForm):
+    team = forms.ModelChoiceField(queryset=Team.objects.none())
+
+    field_order = ["title", "severity", "category", "team", "services"]
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, user=user, **kwargs)
+        teams = Team.objects.visible_to(user).distinct()
+        self.fields["team"].queryset = teams
+        # Most people are in one team: choose it for them.
+        if not self.is_bound and len(teams) == 1:
+            self.fields["team"].initial = teams[0].pk
+
+
+class IncidentEditForm(_IncidentFieldsForm):
+    reason = forms.CharField(max_length=100, required=False, help_text="Why, for the timeline.")
+
+
+class TransitionForm(_Form):
+    note = forms.CharField(max_length=100, required=False)
+
+
+class NoteForm(_Form):
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), label="Note")
+
+
+class StatusUpdateForm(_Form):
+    state = forms.ChoiceField(choices=StatusUpdate.State.choices)
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), label="Update")
+    public = forms.BooleanField(required=False, help_text="Show it on the public status page.")
+
+
+class RoleForm(_Form):
+    role = forms.ChoiceField(choices=RoleAssignment.Role.choices,
+                             help_text="A filled role changes hands; experts accumulate.")
+    user = forms.ModelChoiceField(queryset=User.objects.none(), label="Person")
+
+    def __init__(self, *args, team, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["user"].queryset = User.objects.filter(memberships__team=team, is_active=True).distinct()
+
+
+class IncidentFilterForm(_Form):
+    q = forms.CharField(required=False, label="Search")
+    status = forms.ChoiceField(required=False, choices=[("", "Any status"), ("open", "Open"),
+                                                         *IncidentStatus.choices])
+    severity = forms.ModelChoiceField(required=False, queryset=Severity.objects.all(),
+                                      to_field_name="name", empty_label="Any severity")
+    team = forms.ModelChoiceField(required=False, queryset=Team.objects.none(), to_field_name="slug",
+                                  empty_label="Any team")
+    service = forms.ModelChoiceField(required=False, queryset=Service.objects.none(), to_field_name="slug",
+                                     empty_label="Any service")
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = Team.objects.visible_to(user).distinct()
+        self.fields["service"].queryset = Service.objects.visible_to(user)
+

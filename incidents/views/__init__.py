@@ -1,0 +1,28 @@
+"""Browser pages of the incident core. Thin: forms validate, services write, queries read."""
+
+from .incident import (
+    incident_create,
+    incident_detail,
+    incident_edit,
+    incident_note,
+    incident_role_assign,
+    incident_role_remove,
+    incident_transition,
+    incident_update,
+)
+from .lists import dashboard, incident_list, service_detail, service_list
+
+__all__ = [
+    "dashboard",
+    "incident_create",
+    "incident_detail",
+    "incident_edit",
+    "incident_list",
+    "incident_note",
+    "incident_role_assign",
+    "incident_role_remove",
+    "incident_transition",
+    "incident_update",
+    "service_detail",
+    "service_list",
+]

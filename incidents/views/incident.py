@@ -1,0 +1,234 @@
+"""One incident's pages: declare, read, edit, and the actions on it.
+
+Every action is a POST that calls one service, then redirects back to the
+incident page (POST-redirect-GET), so everything works without JavaScript.
+When htmx sent the request, the action answers with the page's body partial
+instead, which htmx swaps in place.
+"""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from ..forms import (
+    IncidentCreateForm,
+    IncidentEditForm,
+    NoteForm,
+    RoleForm,
+    StatusUpdateForm,
+    TransitionForm,
+    apply_service_errors,
+)
+from ..models import RoleAssignment, Service
+from ..queries import commander_of, incidents_for, timeline
+from ..services import (
+    EDITABLE_FIELDS,
+    IllegalTransition,
+    add_note,
+    allowed_transitions,
+    assign_role,
+    create_incident,
+    post_status_update,
+    remove_role,
+    transition_incident,
+    update_incident,
+)
+from .common import demote_headings, humanize, page, standings
+
+TRANSITION_LABELS = {
+    "acknowledge": "Acknowledge", "investigate": "Investigating", "identify": "Cause identified",
+    "mitigate": "Mitigated, monitoring", "resolve": "Resolve", "close": "Close", "reopen": "Reopen",
+}
+
+
+def _incident(request, number):
+    # Another team's incident does not exist for this reader: 404, not 403.
+    return get_object_or_404(incidents_for(request.user), number=number)
+
+
+def _context(request, incident, *, note_form=None, update_form=None, role_form=None):
+    now = timezone.now()
+    allowed = allowed_transitions(incident)
+    return {
+        "incident": incident,
+        "commander": commander_of(incident),
+        "roles": list(incident.role_assignments.all()),
+        # Fetched in full here (the list prefetch leaves out the runbook text).
+        "services": _with_runbooks(Service.objects.filter(incidents=incident).select_related("team")),
+        "standings": standings(incident, now),
+        "transitions": [(name, TRANSITION_LABELS[name]) for name in allowed],
+        "timeline": [_event_row(event) for event in timeline(incident)],
+        "ack_target": humanize(incident.severity.acknowledge_target),
+        "resolve_target": humanize(incident.severity.resolve_target),
+        "note_form": note_form or NoteForm(),
+        "update_form": update_form or StatusUpdateForm(initial={"state": _suggested_state(incident)}),
+        "role_form": role_form or RoleForm(team=incident.team),
+        "transition_form": TransitionForm(),
+    }
+
+
+KIND_LABELS = {
+    "created": "declared", "status_changed": "status", "field_changed": "edited", "role_assigned": "role",
+    "role_removed": "role", "note": "note", "status_update": "update",
+}
+
+
+def _event_row(event) -> dict:
+    label = KIND_LABELS.get(event.kind, event.kind.replace("_", " "))
+    if event.kind == "status_update":
+        label = "public update" if event.data.get("public") else "update"
+    return {"at": event.at, "kind": event.kind, "label": label, "actor": event.actor, "summary": event.summary}
+
+
+def _with_runbooks(services):
+    services = list(services)
+    for service in services:
+        service.runbook_rendered = demote_headings(service.runbook_html, levels=3)
+    return services
+
+
+def _suggested_state(incident) -> str:
+    return {"identified": "identified", "monitoring": "monitoring", "resolved": "resolved",
+            "closed": "resolved"}.get(incident.status, "investigating")
+
+
+def _show(request, incident, status=200, **forms):
+    """The incident page, or only its body when htmx asked (it swaps #incident-body)."""
+    template = "incidents/_incident_body.html" if request.htmx else "incidents/incident_detail.html"
+    return render(request, template, _context(request, incident, **forms), status=status)
+
+
+def _done(request, number):
+    if request.htmx:
+        return _show(request, _incident(request, number))
+    return redirect("incident-detail", number=number)
+
+
+@page
+def incident_detail(request, number):
+    return _show(request, _incident(request, number))
+
+
+@page
+def incident_create(request):
+    form = IncidentCreateForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            incident = create_incident(
+                title=data["title"], severity=data["severity"], team=data["team"], by=request.user,
+                services=list(data["services"]), category=data["category"],
+                description=data["description"], impact=data["impact"], started_at=data["started_at"],
+                users_affected=data["users_affected"], revenue_impact=data["revenue_impact"],
+                customer_facing=data["customer_facing"], source="form",
+            )
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, f"{incident.number} declared.")
+            return redirect("incident-detail", number=incident.number)
+    return render(request, "incidents/incident_form.html", {"form": form, "incident": None})
+
+
+@page
+def incident_edit(request, number):
+    incident = _incident(request, number)
+    initial = {name: getattr(incident, name) for name in EDITABLE_FIELDS}
+    initial["services"] = [s.pk for s in incident.services.all()]
+    form = IncidentEditForm(request.POST or None, initial=initial, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        reason = data.pop("reason")
+        services = list(data.pop("services"))
+        try:
+            update_incident(incident=incident, by=request.user, services=services, reason=reason, **data)
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, f"{incident.number} updated.")
+            return redirect("incident-detail", number=incident.number)
+    return render(request, "incidents/incident_form.html", {"form": form, "incident": incident})
+
+
+@page
+@require_POST
+def incident_transition(request, number, transition):
+    incident = _incident(request, number)
+    form = TransitionForm(request.POST)
+    note = form.cleaned_data["note"] if form.is_valid() else ""
+    try:
+        incident = transition_incident(incident=incident, transition=transition, by=request.user, note=note)
+    except IllegalTransition as exc:
+        # Usually a stale page: someone else moved the incident on meanwhile.
+        allowed = ", ".join(TRANSITION_LABELS[t] for t in exc.allowed) or "none"
+        messages.error(request, f"Could not {transition} {exc.incident.number}: it is already "
+                                f"{exc.status}. Possible now: {allowed}.")
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"{incident.number} is now {incident.get_status_display().lower()}.")
+    return _done(request, number)
+
+
+@page
+@require_POST
+def incident_note(request, number):
+    incident = _incident(request, number)
+    form = NoteForm(request.POST)
+    if form.is_valid():
+        try:
+            add_note(incident=incident, body=form.cleaned_data["body"], by=request.user)
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, "Note added.")
+            return _done(request, number)
+    return _show(request, incident, note_form=form)
+
+
+@page
+@require_POST
+def incident_update(request, number):
+    incident = _incident(request, number)
+    form = StatusUpdateForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            post_status_update(incident=incident, state=data["state"], body=data["body"],
+                               public=data["public"], by=request.user)
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, "Update posted" + (" on the status page." if data["public"] else "."))
+            return _done(request, number)
+    return _show(request, incident, update_form=form)
+
+
+@page
+@require_POST
+def incident_role_assign(request, number):
+    incident = _incident(request, number)
+    form = RoleForm(request.POST, team=incident.team)
+    if form.is_valid():
+        try:
+            assignment = assign_role(incident=incident, role=form.cleaned_data["role"],
+                                     user=form.cleaned_data["user"], by=request.user)
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, f"{assignment.user.display_name} is {assignment.get_role_display()}.")
+            return _done(request, number)
+    return _show(request, incident, role_form=form)
+
+
+@page
+@require_POST
+def incident_role_remove(request, number, pk):
+    incident = _incident(request, number)
+    assignment = get_object_or_404(RoleAssignment.objects.select_related("user", "incident__team"),
+                                   incident=incident, pk=pk)
+    remove_role(assignment=assignment, by=request.user)
+    messages.success(request, f"{assignment.user.display_name} is no longer {assignment.get_role_display()}.")
+    return _done(request, number)

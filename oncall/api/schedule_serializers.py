@@ -1,0 +1,178 @@
+"""Shapes of rotations, shifts, overrides and who-is-on-call over HTTP. No writes here."""
+
+import zoneinfo
+from datetime import datetime
+
+from django.utils import timezone as djtz
+from rest_framework import serializers
+
+from ..models import Override, Rotation, User
+from ..models.schedule import parse_shift_length, validate_restrictions
+from ..queries import participants_at
+
+
+class RotationSerializer(serializers.ModelSerializer):
+    team = serializers.CharField(source="team.slug")
+    participants = serializers.SerializerMethodField(help_text="Usernames in order, as in force now.")
+    shift_length = serializers.CharField(help_text="ISO 8601 duration: whole hours, days or weeks (P7D, PT12H).")
+    handoff_at = serializers.SerializerMethodField(help_text="Local date-time of the first hand-off.")
+
+    class Meta:
+        model = Rotation
+        fields = ["id", "team", "name", "layer", "participants", "shift_length", "handoff_at", "timezone",
+                  "ends_at", "restrictions", "created_at"]
+
+    def get_participants(self, rotation) -> list[str]:
+        return [u.username for u in participants_at(rotation, self.context.get("now") or djtz.now())]
+
+    def get_handoff_at(self, rotation) -> str:
+        return rotation.first_handoff.isoformat()
+
+
+def _parse_local(value: str) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(value)
+    except (TypeError, ValueError) as exc:
+        raise serializers.ValidationError(
+            f"{value!r} is not a date-time; give the local date and time of the first hand-off, "
+            "such as '2026-03-02T09:00'."
+        ) from exc
+    if parsed.tzinfo is not None:
+        raise serializers.ValidationError(
+            "Give the first hand-off as local wall-clock time without an offset (e.g. '2026-03-02T09:00'); "
+            "the rotation's timezone places it, so it stays 09:00 across daylight-saving changes."
+        )
+    return parsed
+
+
+class RotationInputSerializer(serializers.Serializer):
+    team = serializers.SlugField(help_text="The team's slug.")
+    name = serializers.CharField(max_length=120)
+    layer = serializers.SlugField(max_length=60, default=Rotation.PRIMARY,
+                                  help_text="primary, secondary or any named layer.")
+    participants = serializers.ListField(child=serializers.CharField(), allow_empty=False,
+                                         help_text="Usernames in hand-off order.")
+    shift_length = serializers.CharField(help_text="ISO 8601 duration: 'P7D', 'P1W', 'PT12H'.")
+    handoff_at = serializers.CharField(help_text="Local date-time of the first hand-off, e.g. '2026-03-02T09:00'.")
+    timezone = serializers.CharField(help_text="IANA zone, e.g. 'Europe/Berlin'.")
+    ends_at = serializers.DateTimeField(required=False, allow_null=True)
+    restrictions = serializers.JSONField(required=False, default=list)
+
+    def validate_team(self, slug):
+        team = self.context["teams"].filter(slug=slug).first()
+        if team is None:
+            raise serializers.ValidationError(f"Unknown team {slug!r}; give the slug of one of your teams.")
+        return team
+
+    def validate_participants(self, usernames):
+        found = {u.username: u for u in User.objects.filter(username__in=usernames, is_active=True)}
+        unknown = [name for name in usernames if name not in found]
+        if unknown:
+            raise serializers.ValidationError(f"Unknown users: {', '.join(unknown)}; give usernames.")
+        if len(set(usernames)) != len(usernames):
+            raise serializers.ValidationError("Each person may appear once; list them in hand-off order.")
+        return [found[name] for name in usernames]
+
+    def validate_shift_length(self, value):
+        try:
+            parse_shift_length(value)
+        except ValueError as exc:
+            raise serializers.ValidationError(str(exc)) from exc
+        return value
+
+    def validate_handoff_at(self, value):
+        return _parse_local(value)
+
+    def validate_timezone(self, value):
+        if value not in zoneinfo.available_timezones():
+            raise serializers.ValidationError(f"{value!r} is not an IANA time zone name, such as 'Europe/Berlin'.")
+        return value
+
+    def validate_restrictions(self, value):
+        try:
+            validate_restrictions(value)
+        except Exception as exc:  # django ValidationError → DRF field error
+            raise serializers.ValidationError(list(getattr(exc, "messages", [str(exc)]))) from exc
+        return value or []
+
+    def validate(self, attrs):
+        ends_at, first = attrs.get("ends_at"), attrs.get("handoff_at")
+        if ends_at and first:
+            first_instant = first.replace(tzinfo=zoneinfo.ZoneInfo(attrs["timezone"]))
+            if ends_at <= first_instant:
+                raise serializers.ValidationError({"ends_at": "The rotation must end after its first hand-off."})
+        for user in attrs.get("participants", []):
+            if not attrs["team"].memberships.filter(user=user).exists():
+                raise serializers.ValidationError(
+                    {"participants": f"{user.username} is not a member of team {attrs['team'].slug}; add them first."}
+                )
+        return attrs
+
+
+class ShiftSerializer(serializers.Serializer):
+    user = serializers.CharField(source="user.username")
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+    override = serializers.BooleanField()
+
+
+class ShiftWindowSerializer(serializers.Serializer):
+    start = serializers.DateTimeField(required=False)
+    end = serializers.DateTimeField(required=False)
+
+    def validate(self, attrs):
+        if "start" in attrs and "end" in attrs and attrs["end"] <= attrs["start"]:
+            raise serializers.ValidationError({"end": "end must be after start."})
+        return attrs
+
+
+class OverrideSerializer(serializers.ModelSerializer):
+    rotation = serializers.IntegerField(source="rotation_id")
+    user = serializers.CharField(source="user.username")
+    start = serializers.DateTimeField(source="start_at")
+    end = serializers.DateTimeField(source="end_at")
+    team = serializers.CharField(source="rotation.team.slug", read_only=True)
+
+    class Meta:
+        model = Override
+        fields = ["id", "rotation", "team", "user", "start", "end", "reason", "created_at"]
+
+
+class OverrideInputSerializer(serializers.Serializer):
+    rotation = serializers.IntegerField(help_text="The rotation's id.")
+    user = serializers.CharField(help_text="Username of the person taking the time.")
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+    reason = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
+
+    def validate_rotation(self, value):
+        rotation = self.context["rotations"].filter(pk=value).select_related("team").first()
+        if rotation is None:
+            raise serializers.ValidationError(f"Unknown rotation {value}; give the id of a rotation of your teams.")
+        return rotation
+
+    def validate_user(self, value):
+        user = User.objects.filter(username=value, is_active=True).first()
+        if user is None:
+            raise serializers.ValidationError(f"Unknown user {value!r}; give a username.")
+        return user
+
+    def validate(self, attrs):
+        if attrs["end"] <= attrs["start"]:
+            raise serializers.ValidationError({"end": "The override must end after it starts."})
+        if not attrs["rotation"].team.memberships.filter(user=attrs["user"]).exists():
+            raise serializers.ValidationError(
+                {"user": f"{attrs['user'].username} is not a member of team {attrs['rotation'].team.slug}."}
+            )
+        return attrs
+
+
+class OnCallSerializer(serializers.Serializer):
+    team = serializers.CharField(source="team.slug")
+    rotation = serializers.IntegerField(source="rotation.id")
+    rotation_name = serializers.CharField(source="rotation.name")
+    layer = serializers.CharField()
+    user = serializers.CharField(source="user.username")
+    shift_start = serializers.DateTimeField()
+    shift_end = serializers.DateTimeField()
+    override = serializers.BooleanField()

@@ -1,0 +1,228 @@
+"""Read side of on-call: selectors shared by the API, pages, calendar feeds, reports and metrics.
+
+All shift arithmetic is delegated to ``oncall.schedule``; this module only
+chooses which rotations to load (with their prefetches) and shapes results.
+"""
+
+from bisect import bisect_right
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db.models import Prefetch
+from django.utils import timezone as djtz
+
+from .models import HandoffNote, Override, Rotation, RotationParticipant, SwapRequest, Team, User
+from .schedule import (
+    OnCall,
+    Shift,
+    final_shifts,
+    layer_gaps,
+    load_rotations,
+    rotation_queryset,
+    shift_at,
+)
+
+COVERAGE_HORIZON = timedelta(days=28)
+
+
+def participants_at(rotation: Rotation, at: datetime) -> list[User]:
+    """The participant order in force at ``at`` (uses prefetched rows)."""
+    rows = sorted(rotation.participants.all(), key=lambda p: (p.effective_from, p.position))
+    moments = sorted({r.effective_from for r in rows})
+    if not moments:
+        return []
+    version = moments[max(bisect_right(moments, at) - 1, 0)]
+    return [r.user for r in rows if r.effective_from == version]
+
+
+def visible_rotations(user):
+    """Rotations of the teams ``user`` may see, participants prefetched (three queries with a count)."""
+    return rotation_queryset(Team.objects.visible_to(user))
+
+
+def visible_overrides(user):
+    return Override.objects.filter(rotation__team__in=Team.objects.visible_to(user)).select_related(
+        "rotation__team", "user"
+    )
+
+
+def shifts_of_rotations(rotations, start: datetime, end: datetime) -> list[Shift]:
+    """Final shifts of several rotations, loaded with ``load_rotations(overrides_between=...)``."""
+    out = []
+    for rotation in rotations:
+        out.extend(final_shifts(rotation, start, end))
+    return sorted(out, key=lambda s: (s.start, s.rotation.layer, s.rotation.name))
+
+
+def team_shifts(team: Team, start: datetime, end: datetime) -> list[Shift]:
+    return shifts_of_rotations(load_rotations([team], overrides_between=(start, end)), start, end)
+
+
+def user_shifts(user: User, start: datetime, end: datetime) -> list[Shift]:
+    """A person's final shifts in every rotation of their teams (overrides included)."""
+    rotations = load_rotations(Team.objects.filter(memberships__user=user), overrides_between=(start, end))
+    return [s for s in shifts_of_rotations(rotations, start, end) if s.user.pk == user.pk]
+
+
+# --- Team page -----------------------------------------------------------------------
+
+@dataclass
+class LayerNow:
+    layer: str
+    now: list[OnCall] = field(default_factory=list)
+    next: list[tuple[Rotation, Shift]] = field(default_factory=list)
+    gaps: list[tuple[datetime, datetime]] = field(default_factory=list)
+    days: list[dict] = field(default_factory=list)
+
+
+def team_overview(team: Team, now: datetime | None = None, days: int = 28) -> list[LayerNow]:
+    """Per layer: who is on call now, who is next, coverage gaps and a day-by-day calendar."""
+    now = now or djtz.now()
+    zone = ZoneInfo(team.timezone)
+    first_day = now.astimezone(zone).date()
+    start = datetime.combine(first_day, time()).replace(tzinfo=zone).astimezone(UTC)
+    end = datetime.combine(first_day + timedelta(days=days), time()).replace(tzinfo=zone).astimezone(UTC)
+    rotations = load_rotations([team], overrides_between=(start - timedelta(days=120), end + timedelta(days=120)))
+    layers: dict[str, LayerNow] = {}
+    by_layer: dict[str, list[Rotation]] = defaultdict(list)
+    for rotation in sorted(rotations, key=lambda r: (r.layer != Rotation.PRIMARY, r.layer != Rotation.SECONDARY, r.layer)):
+        by_layer[rotation.layer].append(rotation)
+    for layer, members in by_layer.items():
+        info = layers.setdefault(layer, LayerNow(layer))
+        shifts = []
+        for rotation in members:
+            current = shift_at(rotation, now)
+            if current:
+                info.now.append(OnCall(team, rotation, layer, current.user, current.start, current.end, current.override))
+            after = current.end if current else now
+            upcoming = next((s for s in final_shifts(rotation, after, after + timedelta(days=60)) if s.start >= after), None)
+            if upcoming:
+                info.next.append((rotation, upcoming))
+            shifts.extend(final_shifts(rotation, start, end))
+        info.gaps = layer_gaps(members, max(now, start), end)
+        for n in range(days):
+            day = first_day + timedelta(days=n)
+            d0 = datetime.combine(day, time()).replace(tzinfo=zone).astimezone(UTC)
+            d1 = datetime.combine(day + timedelta(days=1), time()).replace(tzinfo=zone).astimezone(UTC)
+            people = []
+            for s in shifts:
+                if s.start < d1 and s.end > d0 and s.user.display_name not in people:
+                    people.append(s.user.display_name)
+            covered = sum(((min(s.end, d1) - max(s.start, d0)) for s in shifts if s.start < d1 and s.end > d0), timedelta())
+            info.days.append({"date": day, "people": people, "gap": covered < (d1 - d0)})
+    return list(layers.values())
+
+
+def team_handoff_notes(team: Team, since: datetime):
+    return HandoffNote.objects.filter(rotation__team=team, handoff_at__gte=since).select_related("author", "rotation")
+
+
+def open_swaps_for(user: User):
+    return SwapRequest.objects.filter(status=SwapRequest.Status.REQUESTED).filter(
+        rotation__team__memberships__user=user
+    ).select_related("rotation__team", "requester", "recipient").distinct()
+
+
+# --- Coverage gaps (Prometheus) -----------------------------------------------------------
+
+def coverage_gaps(now: datetime | None = None, teams=None, horizon: timedelta = COVERAGE_HORIZON):
+    """Gaps per (team slug, layer) in [now, now + horizon): ``{(slug, layer): [(start, end), ...]}``.
+
+    Constant number of queries (rotations, participants, overrides). Layers
+    with full coverage map to an empty list, so a gauge can report 0 for them.
+    """
+    now = now or djtz.now()
+    end = now + horizon
+    groups: dict[tuple[str, str], list[Rotation]] = defaultdict(list)
+    for rotation in load_rotations(teams, overrides_between=(now, end)):
+        groups[(rotation.team.slug, rotation.layer)].append(rotation)
+    return {key: layer_gaps(rotations, now, end) for key, rotations in groups.items()}
+
+
+def coverage_gap_seconds(now: datetime | None = None, teams=None) -> dict[tuple[str, str], float]:
+    """For the ``vigil_oncall_coverage_gap_seconds{team, layer}`` gauge: seconds uncovered in the next 4 weeks."""
+    return {key: sum((e - s).total_seconds() for s, e in gaps) for key, gaps in coverage_gaps(now, teams).items()}
+
+
+# --- Load and fairness ---------------------------------------------------------------
+
+BUSINESS_START, BUSINESS_END = time(9), time(18)
+
+
+def load_limit_hours() -> float:
+    """Hours per month above which a person's load is flagged (``ONCALL_MONTHLY_LOAD_LIMIT_HOURS``, default a week)."""
+    return float(getattr(settings, "ONCALL_MONTHLY_LOAD_LIMIT_HOURS", 168))
+
+
+@dataclass
+class LoadRow:
+    user: User
+    month: date
+    business: float = 0.0
+    nights: float = 0.0
+    weekends: float = 0.0
+
+    @property
+    def total(self) -> float:
+        return self.business + self.nights + self.weekends
+
+    @property
+    def over_limit(self) -> bool:
+        return self.total > load_limit_hours()
+
+
+def _split_hours(start: datetime, end: datetime, zone: ZoneInfo) -> tuple[float, float, float]:
+    """Hours of [start, end) in business hours (Mon–Fri 09–18), nights (weekday rest) and weekends, local."""
+    business = nights = weekends = 0.0
+    day = start.astimezone(zone).date()
+    while True:
+        d0 = datetime.combine(day, time()).replace(tzinfo=zone).astimezone(UTC)
+        if d0 >= end:
+            break
+        d1 = datetime.combine(day + timedelta(days=1), time()).replace(tzinfo=zone).astimezone(UTC)
+        b0 = datetime.combine(day, BUSINESS_START).replace(tzinfo=zone).astimezone(UTC)
+        b1 = datetime.combine(day, BUSINESS_END).replace(tzinfo=zone).astimezone(UTC)
+
+        def overlap(a, b):
+            return max((min(b, end) - max(a, start)).total_seconds(), 0) / 3600
+
+        if day.weekday() >= 5:
+            weekends += overlap(d0, d1)
+        else:
+            in_business = overlap(b0, b1)
+            business += in_business
+            nights += overlap(d0, d1) - in_business
+        day += timedelta(days=1)
+    return business, nights, weekends
+
+
+def team_load(team: Team, first_month: date, months: int = 1) -> list[LoadRow]:
+    """Hours on call per person per month (team zone), all layers, overrides applied."""
+    zone = ZoneInfo(team.timezone)
+    bounds = []
+    month = first_month.replace(day=1)
+    for _ in range(months + 1):
+        bounds.append(month)
+        month = (month + timedelta(days=32)).replace(day=1)
+    instants = [datetime.combine(m, time()).replace(tzinfo=zone).astimezone(UTC) for m in bounds]
+    rotations = load_rotations([team], overrides_between=(instants[0], instants[-1]))
+    rows: dict[tuple[int, date], LoadRow] = {}
+    for i in range(months):
+        for shift in shifts_of_rotations(rotations, instants[i], instants[i + 1]):
+            row = rows.setdefault((shift.user.pk, bounds[i]), LoadRow(shift.user, bounds[i]))
+            b, n, w = _split_hours(shift.start, shift.end, zone)
+            row.business += b
+            row.nights += n
+            row.weekends += w
+    return sorted(rows.values(), key=lambda r: (r.month, r.user.username))
+
+
+def rotations_with_overrides(team: Team):
+    """For the YAML export: every rotation of the team, all participants and all overrides, in order."""
+    return Rotation.objects.filter(team=team).prefetch_related(
+        Prefetch("participants", queryset=RotationParticipant.objects.select_related("user")),
+        Prefetch("overrides", queryset=Override.objects.select_related("user").order_by("start_at", "created_at", "id")),
+    ).order_by("layer", "name")

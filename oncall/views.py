@@ -1,0 +1,256 @@
+"""On-call pages. Thin: find the team (404 if the person may not see it), read a query, or validate a
+form and call a service. Everything works with plain HTML forms, no JavaScript.
+"""
+
+import csv
+from datetime import date, timedelta
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone as djtz
+from django.views.decorators.http import require_POST
+
+from . import services
+from .calendar_feed import build_calendar, feed_window
+from .forms import HandoffNoteForm, OverrideForm, RotationForm, ScheduleImportForm, SwapForm
+from .models import CalendarToken, SwapRequest, Team
+from .permissions import can_manage_team
+from .queries import (
+    load_limit_hours,
+    open_swaps_for,
+    team_handoff_notes,
+    team_load,
+    team_overview,
+    team_shifts,
+    user_shifts,
+)
+from .schedule import who_is_on_call
+from .schedule_files import export_schedule
+
+
+def _team(request, slug) -> Team:
+    team = Team.objects.visible_to(request.user).filter(slug=slug).first()
+    if team is None:
+        raise Http404("No such team among yours.")
+    return team
+
+
+def _errors(request, exc: ValidationError) -> None:
+    for message in exc.messages:
+        messages.error(request, message)
+
+
+@login_required
+def oncall_now(request):
+    """Organisation-wide: who is on call right now in every team, per layer."""
+    now = djtz.now()
+    visible = set(Team.objects.visible_to(request.user).values_list("pk", flat=True))
+    rows = who_is_on_call(now, include_gaps=True)
+    return render(request, "oncall/now.html", {"rows": rows, "now": now, "visible": visible})
+
+
+@login_required
+def team_page(request, slug):
+    team = _team(request, slug)
+    now = djtz.now()
+    context = {
+        "team": team,
+        "now": now,
+        "layers": team_overview(team, now),
+        "notes": team_handoff_notes(team, now - timedelta(days=7)),
+        "swaps": SwapRequest.objects.filter(rotation__team=team, status=SwapRequest.Status.REQUESTED)
+        .select_related("rotation", "requester", "recipient"),
+        "can_manage": can_manage_team(request.user, team),
+        "override_form": OverrideForm(team=team),
+        "swap_form": SwapForm(team=team),
+        "note_form": HandoffNoteForm(team=team),
+        "import_form": ScheduleImportForm(),
+        "calendar_token": CalendarToken.objects.filter(team=team).first(),
+    }
+    return render(request, "oncall/team.html", context)
+
+
+@login_required
+def my_shifts(request):
+    now = djtz.now()
+    context = {
+        "shifts": user_shifts(request.user, now - timedelta(days=1), now + timedelta(days=28)),
+        "swaps": open_swaps_for(request.user),
+        "calendar_token": CalendarToken.objects.filter(user=request.user).first(),
+        "now": now,
+    }
+    return render(request, "oncall/me.html", context)
+
+
+@login_required
+def rotation_new(request, slug):
+    team = _team(request, slug)
+    if not can_manage_team(request.user, team):
+        raise PermissionDenied("Only the team's leads and managers may create rotations.")
+    form = RotationForm(request.POST or None, team=team)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.create_rotation(team=team, by=request.user, **form.service_kwargs())
+        except ValidationError as exc:
+            _errors(request, exc)
+        else:
+            messages.success(request, f"Rotation {form.cleaned_data['name']} created.")
+            return redirect("oncall-team", slug=team.slug)
+    return render(request, "oncall/rotation_form.html", {"team": team, "form": form})
+
+
+def _team_form_post(request, slug, form_class, action, success):
+    team = _team(request, slug)
+    form = form_class(request.POST, team=team)
+    if form.is_valid():
+        try:
+            action(team, form.cleaned_data)
+        except ValidationError as exc:
+            _errors(request, exc)
+        else:
+            messages.success(request, success)
+    else:
+        for field, errors in form.errors.items():
+            for error in errors:
+                messages.error(request, f"{field}: {error}" if field != "__all__" else error)
+    return redirect("oncall-team", slug=team.slug)
+
+
+@login_required
+@require_POST
+def override_new(request, slug):
+    def act(team, d):
+        services.create_override(rotation=d["rotation"], user=d["user"], start=d["start"], end=d["end"],
+                                 reason=d["reason"], by=request.user)
+    return _team_form_post(request, slug, OverrideForm, act, "Override saved.")
+
+
+@login_required
+@require_POST
+def swap_new(request, slug):
+    def act(team, d):
+        services.request_swap(rotation=d["rotation"], requester=request.user, recipient=d["recipient"],
+                              start=d["start"], end=d["end"], message=d["message"])
+    return _team_form_post(request, slug, SwapForm, act, "Swap requested; both of you got an email.")
+
+
+@login_required
+@require_POST
+def note_new(request, slug):
+    def act(team, d):
+        services.write_handoff_note(rotation=d["rotation"], author=request.user, body=d["body"])
+    return _team_form_post(request, slug, HandoffNoteForm, act, "Hand-off note saved for the next person.")
+
+
+@login_required
+@require_POST
+def swap_decide(request, pk, decision):
+    swap = get_object_or_404(SwapRequest.objects.select_related("rotation__team"), pk=pk)
+    _team(request, swap.rotation.team.slug)
+    action = {"accept": services.accept_swap, "decline": services.decline_swap, "cancel": services.cancel_swap}
+    if decision not in action:
+        raise Http404("Unknown decision.")
+    try:
+        action[decision](swap=swap, by=request.user)
+    except ValidationError as exc:
+        _errors(request, exc)
+    else:
+        messages.success(request, f"Swap {decision}ed." if decision != "cancel" else "Swap cancelled.")
+    return redirect(request.POST.get("next") or "oncall-me")
+
+
+@login_required
+@require_POST
+def rotate_token(request):
+    slug = request.POST.get("team")
+    if slug:
+        team = _team(request, slug)
+        services.rotate_calendar_token(team=team, by=request.user)
+        messages.success(request, "New team calendar link; the old one no longer works.")
+        return redirect("oncall-team", slug=team.slug)
+    services.rotate_calendar_token(user=request.user)
+    messages.success(request, "New calendar link; the old one no longer works.")
+    return redirect("oncall-me")
+
+
+def calendar_feed(request, token):
+    """No login (calendar apps cannot log in): the secret token is the credential."""
+    found = CalendarToken.objects.select_related("user", "team").filter(token=token).first()
+    if found is None:
+        raise Http404("Unknown calendar link.")
+    now = djtz.now()
+    start, end = feed_window(now)
+    if found.user is not None:
+        shifts, name = user_shifts(found.user, start, end), f"On call: {found.user.display_name}"
+    else:
+        shifts, name = team_shifts(found.team, start, end), f"On call: {found.team.name}"
+    response = HttpResponse(build_calendar(name, shifts, now), content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = 'inline; filename="oncall.ics"'
+    return response
+
+
+def _month(value: str | None) -> date:
+    if value:
+        try:
+            return date.fromisoformat(f"{value}-01")
+        except ValueError:
+            pass
+    return djtz.now().date().replace(day=1)
+
+
+def _months(request) -> int:
+    value = request.GET.get("months", "")
+    return min(max(int(value), 1), 12) if value.isdigit() else 3
+
+
+@login_required
+def load_page(request, slug):
+    team = _team(request, slug)
+    first = _month(request.GET.get("from"))
+    months = _months(request)
+    rows = team_load(team, first, months)
+    return render(request, "oncall/load.html", {"team": team, "rows": rows, "first": first, "months": months,
+                                                "limit": load_limit_hours()})
+
+
+@login_required
+def load_csv(request, slug):
+    team = _team(request, slug)
+    first = _month(request.GET.get("from"))
+    months = _months(request)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{team.slug}-oncall-load.csv"'
+    writer = csv.writer(response)
+    writer.writerow(["month", "username", "name", "business_hours", "night_hours", "weekend_hours",
+                     "total_hours", "over_limit"])
+    for row in team_load(team, first, months):
+        writer.writerow([row.month.strftime("%Y-%m"), row.user.username, row.user.display_name,
+                         f"{row.business:.2f}", f"{row.nights:.2f}", f"{row.weekends:.2f}", f"{row.total:.2f}",
+                         "yes" if row.over_limit else "no"])
+    return response
+
+
+@login_required
+def schedule_yaml(request, slug):
+    team = _team(request, slug)
+    if request.method == "POST":
+        form = ScheduleImportForm(request.POST, request.FILES)
+        if form.is_valid():
+            try:
+                counts = services.import_schedule(team=team, text=form.cleaned_data["yaml"], by=request.user)
+            except ValidationError as exc:
+                _errors(request, exc)
+            else:
+                changed = sum(counts.values())
+                messages.success(request, "Imported: " + (", ".join(f"{k} {v}" for k, v in counts.items() if v)
+                                                         if changed else "nothing changed."))
+        else:
+            for error in form.non_field_errors():
+                messages.error(request, error)
+        return redirect("oncall-team", slug=team.slug)
+    response = HttpResponse(export_schedule(team), content_type="application/yaml; charset=utf-8")
+    response["Content-Disposition"] = f'inline; filename="{team.slug}-schedule.yaml"'
+    return response

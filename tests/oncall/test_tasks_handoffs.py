@@ -1,0 +1,89 @@
+"""Hand-off checklists and shift reminders: sent once, at the right time, with the team's real context."""
+
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+
+from incidents.handoff import handoff_context
+from oncall.hooks import register_handoff_context, unregister_handoff_context
+from oncall.services import create_override, write_handoff_note
+from oncall.tasks import notify_handoffs, remind_upcoming_shifts
+from tests.factories import make_incident
+from tests.oncall.helpers import utc
+
+HANDOFF = utc(2026, 3, 9, 8)  # Monday 09:00 in Berlin: alice hands over to bob
+
+
+@pytest.fixture
+def incidents_hook():
+    # What IncidentsConfig.ready does in the running app.
+    register_handoff_context(handoff_context)
+    yield
+    unregister_handoff_context(handoff_context)
+
+
+@pytest.fixture
+def rotation(make_rotation, alice, bob):
+    return make_rotation(name="Payments primary", participants=[alice, bob], handoff_at="2026-03-02T09:00")
+
+
+def test_handoff_email_goes_to_outgoing_and_incoming_once(rotation, alice, bob, incidents_hook):
+    make_incident(team=rotation.team, by=alice, title="Checkout is failing", now=HANDOFF - timedelta(hours=3))
+    write_handoff_note(rotation=rotation, author=alice, body="Card processor is flaky; watch the retries.",
+                       now=HANDOFF - timedelta(hours=1))
+
+    assert notify_handoffs(now=HANDOFF + timedelta(minutes=1)) == 1
+    assert notify_handoffs(now=HANDOFF + timedelta(minutes=2)) == 0
+
+    assert len(mail.outbox) == 1
+    message = mail.outbox[0]
+    assert sorted(message.to) == ["alice@example.com", "bob@example.com"]
+    assert "Payments primary" in message.subject
+    body = message.body
+    assert "Outgoing: Alice Archer" in body and "Incoming: Bob Baker" in body
+    assert "Mon 2026-03-09 09:00 CET" in body
+    for item in ("Review open incidents", "Review alerts of the last 24 hours", "Check ongoing investigations",
+                 "Verify your contact information", "Review scheduled maintenance", "Brief on known issues"):
+        assert item in body
+    assert "Checkout is failing (triggered)" in body
+    assert "Card processor is flaky; watch the retries." in body
+
+
+def test_no_handoff_email_before_the_handoff_or_long_after(rotation):
+    assert notify_handoffs(now=HANDOFF - timedelta(minutes=1)) == 0
+    assert notify_handoffs(now=HANDOFF + timedelta(hours=2)) == 0
+    assert mail.outbox == []
+
+
+def test_an_override_boundary_is_a_handoff_too(rotation, alice, bob, nora):
+    create_override(rotation=rotation, user=nora, start=utc(2026, 3, 4, 12), end=utc(2026, 3, 5, 12), by=alice)
+
+    assert notify_handoffs(now=utc(2026, 3, 4, 12, 5)) == 1
+
+    assert sorted(mail.outbox[0].to) == ["alice@example.com", "nora@example.com"]
+    assert "Incoming: Nora North" in mail.outbox[0].body
+
+
+def test_checklist_without_the_incidents_hook_still_lists_every_item(rotation):
+    notify_handoffs(now=HANDOFF + timedelta(minutes=1))
+
+    assert "[ ] Review open incidents: nothing to report" in mail.outbox[0].body
+
+
+def test_shift_reminder_is_sent_once_a_day_before(rotation, bob):
+    assert remind_upcoming_shifts(now=HANDOFF - timedelta(hours=25)) == 0
+    assert remind_upcoming_shifts(now=HANDOFF - timedelta(hours=23)) == 1
+    assert remind_upcoming_shifts(now=HANDOFF - timedelta(hours=22)) == 0
+
+    [message] = mail.outbox
+    assert message.to == ["bob@example.com"]
+    # Bob's own zone is UTC; the email shows his local time.
+    assert "from Mon 2026-03-09 08:00 UTC to Mon 2026-03-16 08:00 UTC" in message.body
+
+
+def test_reminder_lead_time_is_configurable(rotation, settings):
+    settings.ONCALL_SHIFT_REMINDER_HOURS = 2
+
+    assert remind_upcoming_shifts(now=HANDOFF - timedelta(hours=3)) == 0
+    assert remind_upcoming_shifts(now=HANDOFF - timedelta(hours=1)) == 1
