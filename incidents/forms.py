@@ -64,6 +64,8 @@ class IncidentCreateForm(_IncidentFieldsForm):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, user=user, **kwargs)
+        # No default severity: declaring a SEV1 by accident pages people at night.
+        self.fields["severity"].empty_label = "Choose a severity"
         teams = Team.objects.visible_to(user).distinct()
         self.fields["team"].queryset = teams
         # Most people are in one team: choose it for them.
@@ -100,7 +102,8 @@ class RoleForm(_Form):
 
 
 class IncidentFilterForm(_Form):
-    q = forms.CharField(required=False, label="Search")
+    q = forms.CharField(required=False, label="Search",
+                        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Search title or number"}))
     status = forms.ChoiceField(required=False, choices=[("", "Any status"), ("open", "Open"),
                                                          *IncidentStatus.choices])
     severity = forms.ModelChoiceField(required=False, queryset=Severity.objects.all(),
@@ -114,4 +117,7 @@ class IncidentFilterForm(_Form):
         super().__init__(*args, **kwargs)
         self.fields["team"].queryset = Team.objects.visible_to(user).distinct()
         self.fields["service"].queryset = Service.objects.visible_to(user)
+        # The filter bar shows no labels; screen readers still get one.
+        for name, field in self.fields.items():
+            field.widget.attrs.setdefault("aria-label", str(field.label or name.title()))
 

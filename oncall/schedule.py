@@ -333,21 +333,25 @@ def load_rotations(teams=None, *, overrides_between: tuple[datetime, datetime] |
     if not found:
         return []
     ids = [r.pk for r in found]
-    rows = list(RotationParticipant.objects.filter(rotation_id__in=ids)
+    # A subquery, not a list of ids: one short statement however many rotations.
+    chosen = qs.values("pk")
+    rows = list(RotationParticipant.objects.filter(rotation_id__in=chosen)
                 .values_list("rotation_id", "user_id", "position", "effective_from"))
     overrides = []
     if overrides_between is not None:
         lo, hi = overrides_between
-        overrides = list(Override.objects.filter(rotation_id__in=ids).overlapping(lo, hi).defer("reason"))
+        overrides = list(Override.objects.filter(rotation_id__in=chosen).overlapping(lo, hi).defer("reason"))
     users = User.objects.only(*USER_FIELDS).in_bulk({r[1] for r in rows} | {o.user_id for o in overrides})
     teams_by_id = Team.objects.in_bulk({r.team_id for r in found})
     places: dict[int, list[Place]] = {pk: [] for pk in ids}
     for rotation_id, user_id, position, effective_from in rows:
-        places[rotation_id].append(Place(users[user_id], position, effective_from))
+        if rotation_id in places:  # a rotation created between the two queries is skipped
+            places[rotation_id].append(Place(users[user_id], position, effective_from))
     by_rotation: dict[int, list[Override]] = {pk: [] for pk in ids}
     for override in overrides:
-        override.user = users[override.user_id]
-        by_rotation[override.rotation_id].append(override)
+        if override.rotation_id in by_rotation:
+            override.user = users[override.user_id]
+            by_rotation[override.rotation_id].append(override)
     for rotation in found:
         rotation.team = teams_by_id[rotation.team_id]
         cache = {"participants": places[rotation.pk]}

@@ -11,7 +11,6 @@ from django.urls import path
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from oncall.permissions import can_manage_team
 
@@ -102,7 +101,11 @@ class IntegrationDetail(generics.RetrieveUpdateAPIView):
         )
 
 
-class RotateKey(APIView):
+class RotateKey(generics.GenericAPIView):
+    """Replace the key; the answer carries the new one, shown once."""
+
+    serializer_class = IntegrationSerializer
+
     def post(self, request, pk):
         integration = get_object_or_404(alert_queries.integrations_for(request.user), pk=pk)
         key = alert_services.rotate_integration_key(integration=integration, by=request.user)

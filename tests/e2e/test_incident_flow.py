@@ -50,6 +50,8 @@ def test_member_declares_acknowledges_and_resolves_an_incident(page: Page, live_
     expect(page.locator("#details")).to_contain_text("acknowledge within 5 min")
     expect(page.locator(".runbook")).to_contain_text("error rate")
 
+    # htmx swaps the page body in place: a value set on window survives the transitions.
+    page.evaluate("window.vigilMarker = 'same page'")
     page.locator("form.transition", has=page.locator('[data-transition="acknowledge"]')) \
         .get_by_placeholder("Note (optional)").fill("on it")
     page.locator('[data-transition="acknowledge"]').click()
@@ -65,10 +67,35 @@ def test_member_declares_acknowledges_and_resolves_an_incident(page: Page, live_
     expect(events.nth(1)).to_contain_text("triggered → acknowledged: on it")
     expect(events.nth(2)).to_contain_text("acknowledged → resolved")
     expect(page.locator('[data-transition="reopen"]')).to_be_visible()
+    assert page.evaluate("window.vigilMarker") == "same page"
 
     incident.refresh_from_db()
     assert incident.status == "resolved"
     assert incident.acknowledged_at is not None and incident.resolved_at is not None
+
+
+def test_the_same_flow_works_without_javascript(browser, live_server, responder):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    try:
+        _log_in(page, live_server, "bob")
+        page.goto(f"{live_server.url}/incidents/new/")
+        page.get_by_label("Title").fill("Search index stale")
+        page.get_by_label("Severity").select_option(label="SEV3")
+        page.get_by_role("button", name="Declare").click()
+        incident = Incident.objects.get()
+        expect(page).to_have_url(f"{live_server.url}/incidents/{incident.number}/")
+        page.locator('[data-transition="acknowledge"]').click()
+        expect(page.locator(".messages")).to_contain_text("is now acknowledged")
+        page.get_by_label("Note", exact=True).fill("Reindexing from the snapshot")
+        page.get_by_role("button", name="Add note").click()
+        expect(page.locator(".timeline")).to_contain_text("Reindexing from the snapshot")
+        page.locator('[data-transition="resolve"]').click()
+        expect(page.locator(".timeline .event")).to_have_count(4)
+        incident.refresh_from_db()
+        assert incident.status == "resolved"
+    finally:
+        context.close()
 
 
 def test_incident_page_screenshots_at_mobile_and_desktop_width(page: Page, live_server, responder, alice,

@@ -243,3 +243,12 @@ def test_assign_role_via_service_shows_commander_on_page(bob_client, alice, inci
     assign_role(incident=incident, role="commander", user=alice, by=alice)
     page = bob_client.get(f"/incidents/{incident.number}/").content.decode()
     assert "Incident commander</strong>: Alice Archer" in page
+
+
+def test_declare_form_makes_the_reporter_choose_a_severity(bob_client, payments):
+    page = bob_client.get("/incidents/new/").content.decode()
+    assert '<option value="" selected>Choose a severity</option>' in page
+    data = _declare_data(payments, severity="")
+    response = bob_client.post("/incidents/new/", data)
+    assert response.status_code == 200 and "This field is required." in response.content.decode()
+    assert not Incident.objects.exists()

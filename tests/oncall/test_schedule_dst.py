@@ -2,7 +2,7 @@
 
 from zoneinfo import ZoneInfo
 
-from oncall.schedule import final_shifts
+from oncall.schedule import final_shifts, layer_gaps
 from tests.oncall.helpers import table, utc
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -102,3 +102,22 @@ def test_no_one_is_on_call_before_the_first_handoff_or_after_the_end(make_rotati
         ("alice", "2026-03-02T08:00:00+00:00", "2026-03-09T08:00:00+00:00", False),
         ("bob", "2026-03-09T08:00:00+00:00", "2026-03-12T00:00:00+00:00", False),
     ]
+
+
+def test_follow_the_sun_layer_of_two_zones_has_gaps_only_while_their_dst_dates_differ(make_rotation, alice, nora):
+    every_day = [0, 1, 2, 3, 4, 5, 6]
+    europe = make_rotation(name="EU days", participants=[alice], shift_length="P1D", handoff_at="2026-03-01T09:00",
+                           timezone="Europe/Berlin",
+                           restrictions=[{"days": every_day, "start": "09:00", "end": "21:00"}])
+    america = make_rotation(name="US nights", participants=[nora], shift_length="P1D",
+                            handoff_at="2026-02-28T15:00", timezone="America/New_York",
+                            restrictions=[{"days": every_day, "start": "15:00", "end": "03:00"}])
+
+    gaps = layer_gaps([europe, america], utc(2026, 3, 2), utc(2026, 4, 5))
+
+    # New York moves its clocks on 8 March, Berlin on 29 March: for those three weeks the US night ends
+    # at 07:00 UTC and the Berlin day starts at 08:00 UTC. Before and after, the two halves meet exactly.
+    assert gaps == [(utc(2026, 3, d, 7), utc(2026, 3, d, 8)) for d in range(8, 29)]
+    evening = final_shifts(america, utc(2026, 3, 10), utc(2026, 3, 11))
+    assert table(evening) == [("nora", "2026-03-10T00:00:00+00:00", "2026-03-10T07:00:00+00:00", False),
+                              ("nora", "2026-03-10T19:00:00+00:00", "2026-03-11T00:00:00+00:00", False)]
