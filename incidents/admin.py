@@ -140,3 +140,5 @@ class NoteAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+from . import admin_alerts  # noqa: E402, F401 — Integration, Alert, AlertGroup, MaintenanceWindow

@@ -29,7 +29,7 @@ class _TeamForm(forms.Form):
         if "rotation" in self.fields:
             self.fields["rotation"].queryset = Rotation.objects.filter(team=team).order_by("layer", "name")
         for name in ("start", "end"):
-            if name in self.fields:
+            if name in self.fields and not self.fields[name].help_text:
                 self.fields[name].help_text = f"Local time in {team.timezone}."
 
     def _aware(self, name) -> datetime | None:
@@ -41,7 +41,7 @@ class _TeamForm(forms.Form):
     def clean(self):
         data = super().clean()
         if "start" in self.fields:
-            start, end = self._aware("start"), self._aware("end")
+            start, end = self._aware("start"), self._aware("end") if "end" in self.fields else None
             if start and end and end <= start:
                 self.add_error("end", "The end must be after the start.")
             data["start"], data["end"] = start, end
@@ -106,6 +106,22 @@ class RotationForm(_TeamForm):
         return {"name": d["name"], "layer": d["layer"], "participants": d["participants"],
                 "shift_length": d["shift_length"], "handoff_at": d["handoff_at"].replace(tzinfo=None),
                 "timezone": d["timezone"], "restrictions": d["restrictions"]}
+
+
+class ParticipantsForm(_TeamForm):
+    rotation = forms.ModelChoiceField(queryset=Rotation.objects.none())
+    participants = forms.CharField(help_text="Usernames in the new hand-off order, separated by commas.")
+    start = forms.DateTimeField(widget=LOCAL_INPUT, input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+                                label="Effective from")
+
+    def clean_participants(self):
+        names = [n.strip() for n in self.cleaned_data["participants"].split(",") if n.strip()]
+        found = {u.username: u for u in User.objects.filter(username__in=names, memberships__team=self.team)}
+        missing = [n for n in names if n not in found]
+        if not names or missing:
+            raise forms.ValidationError(f"Not members of {self.team.name}: {', '.join(missing)}." if missing
+                                        else "List at least one participant.")
+        return [found[n] for n in names]
 
 
 class OverrideForm(_TeamForm):

@@ -27,7 +27,7 @@ import heapq
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.db.models import Prefetch
@@ -71,23 +71,28 @@ def _aware(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
-def handoff_instant(rotation: Rotation, k: int) -> datetime:
+def _clock(rotation: Rotation) -> tuple[datetime, timedelta, ZoneInfo]:
+    return rotation.first_handoff, rotation.step, ZoneInfo(rotation.timezone)
+
+
+def handoff_instant(rotation: Rotation, k: int, clock=None) -> datetime:
     """Hand-off number ``k`` (0 = the first) as a UTC instant, keeping local wall-clock time.
 
     A reading that falls in a spring-forward gap resolves with the offset in
     force before the change (fold=0), i.e. the hand-off moves forward by the
     gap; an ambiguous autumn reading takes its first occurrence.
     """
-    local = rotation.first_handoff + rotation.step * k
-    return local.replace(tzinfo=ZoneInfo(rotation.timezone)).astimezone(UTC)
+    first, step, zone = clock or _clock(rotation)
+    return (first + step * k).replace(tzinfo=zone).astimezone(UTC)
 
 
-def _first_index_before(rotation: Rotation, instant: datetime) -> int:
+def _first_index_before(rotation: Rotation, instant: datetime, clock) -> int:
     """An index whose hand-off is at or before ``instant`` (possibly a few earlier)."""
-    local = instant.astimezone(ZoneInfo(rotation.timezone)).replace(tzinfo=None)
-    k = (local - rotation.first_handoff) // rotation.step
+    first, step, zone = clock
+    local = instant.astimezone(zone).replace(tzinfo=None)
+    k = (local - first) // step
     k -= 1
-    while k > 0 and handoff_instant(rotation, k) > instant:
+    while k > 0 and handoff_instant(rotation, k, clock) > instant:
         k -= 1
     return max(k, 0)
 
@@ -147,10 +152,11 @@ def base_shifts(rotation: Rotation, start: datetime, end: datetime) -> list[Shif
         return []
     out: list[Shift] = []
     last_k = None
-    k = _first_index_before(rotation, start)
-    shift_start = handoff_instant(rotation, k)
+    clock = _clock(rotation)
+    k = _first_index_before(rotation, start, clock)
+    shift_start = handoff_instant(rotation, k, clock)
     while shift_start < end:
-        shift_end = max(handoff_instant(rotation, k + 1), shift_start)
+        shift_end = max(handoff_instant(rotation, k + 1, clock), shift_start)
         lo, hi = max(shift_start, start), min(shift_end, end)
         if lo < hi:
             # Split where the participant set changes inside the shift.
@@ -400,6 +406,3 @@ def layer_gaps(rotations: Iterable[Rotation], start: datetime, end: datetime) ->
         gaps.append((cursor, end))
     return gaps
 
-
-def local_day_start(day: date, zone: str) -> datetime:
-    return datetime.combine(day, datetime.min.time()).replace(tzinfo=ZoneInfo(zone)).astimezone(UTC)

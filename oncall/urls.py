@@ -12,6 +12,7 @@ urlpatterns = [
     path("oncall/swaps/<int:pk>/<str:decision>/", views.swap_decide, name="oncall-swap-decide"),
     path("oncall/teams/<slug:slug>/", views.team_page, name="oncall-team"),
     path("oncall/teams/<slug:slug>/rotations/new/", views.rotation_new, name="oncall-rotation-new"),
+    path("oncall/teams/<slug:slug>/participants/", views.participants_change, name="oncall-participants"),
     path("oncall/teams/<slug:slug>/overrides/new/", views.override_new, name="oncall-override-new"),
     path("oncall/teams/<slug:slug>/swaps/new/", views.swap_new, name="oncall-swap-new"),
     path("oncall/teams/<slug:slug>/notes/new/", views.note_new, name="oncall-note-new"),

@@ -15,7 +15,14 @@ from django.views.decorators.http import require_POST
 
 from . import services
 from .calendar_feed import build_calendar, feed_window
-from .forms import HandoffNoteForm, OverrideForm, RotationForm, ScheduleImportForm, SwapForm
+from .forms import (
+    HandoffNoteForm,
+    OverrideForm,
+    ParticipantsForm,
+    RotationForm,
+    ScheduleImportForm,
+    SwapForm,
+)
 from .models import CalendarToken, SwapRequest, Team
 from .permissions import can_manage_team
 from .queries import (
@@ -67,6 +74,7 @@ def team_page(request, slug):
         "override_form": OverrideForm(team=team),
         "swap_form": SwapForm(team=team),
         "note_form": HandoffNoteForm(team=team),
+        "participants_form": ParticipantsForm(team=team),
         "import_form": ScheduleImportForm(),
         "calendar_token": CalendarToken.objects.filter(team=team).first(),
     }
@@ -135,6 +143,15 @@ def swap_new(request, slug):
         services.request_swap(rotation=d["rotation"], requester=request.user, recipient=d["recipient"],
                               start=d["start"], end=d["end"], message=d["message"])
     return _team_form_post(request, slug, SwapForm, act, "Swap requested; both of you got an email.")
+
+
+@login_required
+@require_POST
+def participants_change(request, slug):
+    def act(team, d):
+        services.set_participants(rotation=d["rotation"], participants=d["participants"], effective_from=d["start"],
+                                  by=request.user)
+    return _team_form_post(request, slug, ParticipantsForm, act, "Participants changed from the chosen moment.")
 
 
 @login_required

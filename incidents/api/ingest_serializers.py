@@ -124,7 +124,7 @@ def parse_events_v2(data) -> tuple[str, AlertEvent | None, Errors]:
     routing_key = errors.string(data, "routing_key", required=True, max_length=128)
     action = errors.choice(data, "event_action", EVENT_ACTIONS, required=True)
     dedup_key = errors.string(data, "dedup_key", max_length=255)
-    if action in ("acknowledge", "resolve") and not dedup_key and "dedup_key" not in data:
+    if action in ("acknowledge", "resolve") and data.get("dedup_key") in (None, ""):
         errors.append(f"'dedup_key' is missing; it is required to {action}.")
     links = _links(errors, data, "links", "href", {"href", "text"})
     images = _links(errors, data, "images", "src", {"src", "href", "alt"})

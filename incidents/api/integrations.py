@@ -78,11 +78,9 @@ class IntegrationList(generics.ListCreateAPIView):
         integration, key = alert_services.create_integration(
             service=data["service"], kind=data["kind"], name=data["name"], by=request.user,
             severity_map=data.get("severity_map"), interval_seconds=data.get("interval_seconds"),
-            grace_seconds=data.get("grace_seconds"), auto_resolve=data.get("auto_resolve", True),
+            grace_seconds=data.get("grace_seconds"),
+            **{k: data[k] for k in ("auto_resolve", "enabled", "rate_per_second", "burst") if k in data},
         )
-        extra = {k: data[k] for k in ("enabled", "rate_per_second", "burst") if k in data}
-        if extra:
-            integration = alert_services.update_integration(integration=integration, by=request.user, **extra)
         body = {**self.get_serializer(integration).data, "key": key, "endpoint": ingest_url(integration, key)}
         return Response(body, status=status.HTTP_201_CREATED)
 

@@ -8,6 +8,7 @@ shown once, when it is generated, and compared in constant time.
 import hashlib
 
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
@@ -69,8 +70,12 @@ class Integration(models.Model):
         default=True,
         help_text="Resolve the incident when every one of its alerts has resolved (Alertmanager, webhook).",
     )
-    rate_per_second = models.PositiveIntegerField(default=60, help_text="Sustained events per second.")
-    burst = models.PositiveIntegerField(default=200, help_text="Events accepted at once above the rate.")
+    rate_per_second = models.PositiveIntegerField(
+        default=60, validators=[MinValueValidator(1)], help_text="Sustained events per second."
+    )
+    burst = models.PositiveIntegerField(
+        default=200, validators=[MinValueValidator(1)], help_text="Events accepted at once above the rate."
+    )
     # The database token bucket (used when REDIS_URL is not set); seconds since the epoch.
     bucket_tokens = models.FloatField(null=True, blank=True, editable=False)
     bucket_at = models.FloatField(null=True, blank=True, editable=False)
@@ -123,14 +128,17 @@ class AlertGroup(models.Model):
     """The open incident that alerts with one dedup key (or Alertmanager group) join.
 
     The partial unique constraint is what makes concurrent triggers with one
-    key open exactly one incident: the second inserter blocks on the index
-    until the first commits, then fails and joins the first one's incident.
+    key open exactly one incident: the group row is inserted before the
+    incident is created, so a second inserter blocks on the index until the
+    first commits, then fails and joins the first one's incident.
     A group closes when its incident resolves; the next trigger opens a new one.
     """
 
     integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="groups")
     dedup_key = models.CharField(max_length=255)
-    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="alert_groups")
+    # Null only inside the transaction that claims the key and then opens the
+    # incident (see services.alerts._open_or_join); never null once committed.
+    incident = models.ForeignKey(Incident, null=True, on_delete=models.CASCADE, related_name="alert_groups")
     created_at = models.DateTimeField()
     closed_at = models.DateTimeField(null=True, blank=True)
 

@@ -71,6 +71,7 @@ def validate_severity_map(value) -> dict:
 def create_integration(
     *, service: Service, kind: str, name: str, by: User | None, severity_map: dict | None = None,
     interval_seconds: int | None = None, grace_seconds: int | None = None, auto_resolve: bool = True,
+    enabled: bool = True, rate_per_second: int = 60, burst: int = 200,
 ) -> tuple[Integration, str]:
     """Create an integration and return it with its key; the key is never shown again."""
     _check_manage(by, service)
@@ -86,7 +87,8 @@ def create_integration(
     integration = Integration(
         service=service, kind=kind, name=name.strip(), key_prefix=prefix, key_hash=digest,
         severity_map=validate_severity_map(severity_map), interval_seconds=interval_seconds,
-        grace_seconds=grace_seconds, auto_resolve=auto_resolve, created_by=by,
+        grace_seconds=grace_seconds, auto_resolve=auto_resolve, enabled=enabled,
+        rate_per_second=rate_per_second, burst=burst, created_by=by,
     )
     integration.full_clean(exclude=["key_prefix", "key_hash"])
     integration._history_user = by
@@ -289,11 +291,12 @@ def _severity_for(integration: Integration, payload_severity: str) -> Severity:
 def _open_or_join(integration: Integration, event: AlertEvent, now: datetime) -> tuple[AlertGroup, bool]:
     """The open group of the event's group key, locked with its incident; opened if missing.
 
-    Race: two requests with a new key both find no group. Both create an
-    incident inside a savepoint and insert the group; the partial unique
-    index makes the second insert wait for the first transaction and then
-    fail, so the second rolls its incident (and its incident number) back and
-    joins the first one's. Exactly one incident per open key.
+    Race: many requests with a new key all find no group. Each tries to claim
+    the key by inserting the group row first; the partial unique index makes
+    every insert after the first wait until the first transaction commits and
+    then fail, so the losers join the winner's incident. Only the winner
+    creates an incident, so a storm of one new alert takes the (global,
+    gap-free) incident number lock once, not once per request.
     """
     for _attempt in range(3):
         group = _locked_open_group(integration, event.group_key)
@@ -304,20 +307,21 @@ def _open_or_join(integration: Integration, event: AlertEvent, now: datetime) ->
             _close(group, now)
         try:
             with transaction.atomic():
-                started = event.started_at if event.started_at and event.started_at <= now else None
-                incident = create_incident(
-                    title=(event.summary or event.dedup_key)[:255],
-                    severity=_severity_for(integration, event.severity),
-                    team=integration.service.team, by=None, services=[integration.service],
-                    description=f"Opened by the {integration.get_kind_display()} integration “{integration.name}”.",
-                    started_at=started, source=Source.ALERT, now=now,
-                )
                 group = AlertGroup.objects.create(
-                    integration=integration, dedup_key=event.group_key, incident=incident, created_at=now
+                    integration=integration, dedup_key=event.group_key, incident=None, created_at=now
                 )
-            return group, True
         except IntegrityError:
-            continue  # someone else opened it first: join theirs
+            continue  # someone else claimed the key first: join their incident
+        started = event.started_at if event.started_at and event.started_at <= now else None
+        group.incident = create_incident(
+            title=(event.summary or event.dedup_key)[:255],
+            severity=_severity_for(integration, event.severity),
+            team=integration.service.team, by=None, services=[integration.service],
+            description=f"Opened by the {integration.get_kind_display()} integration “{integration.name}”.",
+            started_at=started, source=Source.ALERT, now=now,
+        )
+        group.save(update_fields=["incident"])
+        return group, True
     raise RuntimeError(f"Could not open or join the incident of key {event.group_key!r}")
 
 

@@ -193,9 +193,11 @@ def test_wrong_fields_are_refused_with_what_to_fix(client, events, change, needl
     assert_refused(post(client, body), 400, needle)
 
 
-def test_resolve_without_dedup_key_is_refused(client, events):
-    body = {"routing_key": events.key, "event_action": "resolve"}
-    assert_refused(post(client, body), 400, "dedup_key")
+@pytest.mark.parametrize("action", ["acknowledge", "resolve"])
+@pytest.mark.parametrize("extra", [{}, {"dedup_key": ""}])
+def test_acknowledge_or_resolve_without_dedup_key_is_refused(client, events, action, extra):
+    body = {"routing_key": events.key, "event_action": action, **extra}
+    assert_refused(post(client, body), 400, "'dedup_key' is missing")
 
 
 @pytest.mark.parametrize("raw", [b"{not json", b"", b"\xff\xfe", b"[1, 2]", b'"text"'])

@@ -35,6 +35,11 @@ def test_lead_creates_an_integration_and_gets_its_key_once(api, alice, checkout,
     assert body["key"] not in json.dumps(list(Integration.objects.values()), default=str)
 
 
+def test_rate_limit_and_switches_are_set_at_creation(api, alice, checkout):
+    body = create(api, alice, rate_per_second=5, burst=10, enabled=False, auto_resolve=False).json()
+    assert (body["rate_per_second"], body["burst"], body["enabled"], body["auto_resolve"]) == (5, 10, False, False)
+
+
 def test_heartbeat_takes_interval_and_grace(api, alice, checkout):
     response = create(api, alice, kind="heartbeat", name="Backups", interval_seconds=3600, grace_seconds=300)
     assert response.status_code == 201
@@ -49,6 +54,8 @@ def test_heartbeat_takes_interval_and_grace(api, alice, checkout):
     ({"severity_map": {"fatal": "SEV1"}}, "severity_map"),
     ({"name": ""}, "name"),
     ({"colour": "red"}, "colour"),
+    ({"rate_per_second": 0}, "rate_per_second"),
+    ({"burst": "lots"}, "burst"),
 ])
 def test_bad_integration_input_is_400_naming_the_field(api, alice, checkout, body, field):
     response = create(api, alice, **body)

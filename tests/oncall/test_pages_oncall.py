@@ -7,7 +7,9 @@ from django.core import mail
 from django.utils import timezone
 
 from oncall.models import Override, Rotation, SwapRequest
+from oncall.schedule import final_shifts
 from oncall.services import create_override, decline_swap, request_swap
+from tests.oncall.helpers import table, utc
 
 
 @pytest.fixture
@@ -162,3 +164,19 @@ def test_handoff_note_form_shows_note_on_team_page(client, rotation, alice):
     client.post("/oncall/teams/payments/notes/new/", {"rotation": rotation.pk, "body": "DB failover at 3am"})
 
     assert "DB failover at 3am" in client.get("/oncall/teams/payments/").content.decode()
+
+
+def test_lead_changes_participants_from_a_moment_with_the_form(client, make_rotation, alice, bob):
+    rotation = make_rotation(name="Weekly", participants=[alice, bob], handoff_at="2030-01-07T09:00")
+    client.force_login(bob)
+    form = {"rotation": rotation.pk, "participants": "bob, alice", "start": "2030-01-14T09:00"}
+    assert client.post("/oncall/teams/payments/participants/", form).status_code == 403
+
+    client.force_login(alice)
+    client.post("/oncall/teams/payments/participants/", form)
+
+    assert table(final_shifts(rotation, utc(2030, 1, 7, 8), utc(2030, 1, 28, 8))) == [
+        ("alice", "2030-01-07T08:00:00+00:00", "2030-01-14T08:00:00+00:00", False),
+        ("alice", "2030-01-14T08:00:00+00:00", "2030-01-21T08:00:00+00:00", False),
+        ("bob", "2030-01-21T08:00:00+00:00", "2030-01-28T08:00:00+00:00", False),
+    ]
