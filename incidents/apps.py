@@ -6,5 +6,11 @@ class IncidentsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        # Registers the alert timeline source in every process (web, worker, beat).
-        from . import alert_queries  # noqa: F401
+        # Runs in every process (web, worker, beat), so timelines and hand-off
+        # e-mails built by a Celery task see the same data as pages.
+        from oncall.hooks import register_handoff_context
+
+        from . import alert_queries  # noqa: F401 — registers the alert timeline source
+        from .handoff import handoff_context
+
+        register_handoff_context(handoff_context)

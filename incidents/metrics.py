@@ -54,6 +54,20 @@ class _OpenIncidents:
         yield family
 
 
+class _CoverageGaps:
+    def collect(self):
+        from oncall.queries import coverage_gap_seconds
+
+        family = GaugeMetricFamily(
+            "vigil_oncall_coverage_gap_seconds",
+            "Seconds in the next 4 weeks when a rotation layer has nobody on call, by team and layer.",
+            labels=["team", "layer"],
+        )
+        for (team, layer), seconds in sorted(coverage_gap_seconds().items()):
+            family.add_metric([team, layer], seconds)
+        yield family
+
+
 def _authorised(request) -> bool:
     header = request.META.get("HTTP_AUTHORIZATION", "")
     token = settings.METRICS_TOKEN
@@ -77,6 +91,7 @@ def metrics_view(request):
         process_registry = REGISTRY
     database = CollectorRegistry(auto_describe=False)
     database.register(_OpenIncidents())
+    database.register(_CoverageGaps())
     body = generate_latest(process_registry) + generate_latest(database)
     return HttpResponse(body, content_type=CONTENT_TYPE_LATEST)
 

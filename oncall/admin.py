@@ -35,3 +35,5 @@ class MembershipAdmin(SimpleHistoryAdmin):
     list_filter = ["role", "team"]
     list_select_related = ["user", "team"]
     autocomplete_fields = ["user", "team"]
+
+from . import admin_schedule  # noqa: E402, F401 — rotations, overrides, swaps, calendar tokens, hand-offs

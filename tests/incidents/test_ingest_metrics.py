@@ -66,3 +66,24 @@ def test_staff_session_may_read_metrics(client, sam):
 def test_healthz_answers_ok(client):
     response = client.get("/healthz")
     assert response.status_code == 200 and response.content == b"ok"
+
+
+def test_metrics_show_on_call_coverage_gaps_per_team_and_layer(client, token, payments, alice):
+    from datetime import datetime, timedelta
+
+    from django.utils import timezone
+
+    from oncall.services import create_rotation
+
+    soon = timezone.now() + timedelta(days=7)
+    local = soon.astimezone(timezone.get_fixed_timezone(0)).replace(tzinfo=None, minute=0, second=0, microsecond=0)
+    create_rotation(team=payments, name="Primary", layer="primary", participants=[alice], shift_length="P7D",
+                    handoff_at=datetime.fromisoformat(local.isoformat()), timezone="UTC")
+
+    response = client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {token}")
+
+    assert response.status_code == 200
+    line = next(x for x in response.content.decode().splitlines()
+                if x.startswith('vigil_oncall_coverage_gap_seconds{layer="primary",team="payments"}'))
+    # Nobody is on call until the rotation starts a week from now: about 7 days of gap.
+    assert 6.9 * 86400 < float(line.split()[-1]) <= 7 * 86400
