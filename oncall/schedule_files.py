@@ -1,6 +1,6 @@
 """Schedules as files: a team's rotations, participants and overrides as YAML.
 
-The shape (see docs/oncall.md)::
+The shape (see the README, "On-call")::
 
     team: payments
     rotations:
