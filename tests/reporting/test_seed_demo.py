@@ -2,6 +2,7 @@
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from incidents.models import Incident, IncidentStatus
 from oncall.models import Team, User
@@ -24,3 +25,12 @@ def test_running_it_again_changes_nothing():
     before = (User.objects.count(), Incident.objects.count(), Incident.history.count())
     call_command("seed_demo")
     assert (User.objects.count(), Incident.objects.count(), Incident.history.count()) == before
+
+
+def test_demo_has_someone_on_call_in_every_layer_of_every_team_now():
+    from oncall.schedule import who_is_on_call
+
+    call_command("seed_demo")
+    rows = who_is_on_call(timezone.now())
+    covered = {(row.rotation.team.slug, row.rotation.layer) for row in rows}
+    assert covered == {(t, layer) for t in ("payments", "search", "platform") for layer in ("primary", "secondary")}

@@ -5,7 +5,8 @@ through the apps' services, so the demo has the same history and numbering
 as real use.
 """
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -76,11 +77,14 @@ class Command(BaseCommand):
             self.stdout.write("Demo data already loaded.")
             return
         with transaction.atomic():
-            self._seed()
+            keys = self._seed()
         self.stdout.write(self.style.SUCCESS(
             f"Demo data loaded: {Team.objects.count()} teams, {User.objects.count()} people, "
             f"{Service.objects.count()} services, {Incident.objects.count()} incidents."
         ))
+        self.stdout.write("Integration keys (shown once; rotate them on the service's Integrations page):")
+        for line in keys:
+            self.stdout.write(f"  {line}")
 
     def _seed(self):
         now = timezone.now()
@@ -107,6 +111,8 @@ class Command(BaseCommand):
         leads = {team: next(p for u, _, _, t, r in PEOPLE if t == team and r == "lead" for p in [people[u]])
                  for team in teams}
         members = {team: [people[u] for u, _, _, t, _ in PEOPLE if t == team] for team in teams}
+        self._seed_schedules(teams, members, now)
+        keys = self._seed_integrations(services)
         severities = {s.name: s for s in Severity.objects.all()}
         for title, team, sev, category, svc, path, hours_ago in INCIDENTS:
             at = now - timedelta(hours=hours_ago)
@@ -137,3 +143,33 @@ class Command(BaseCommand):
                         incident=incident, state="identified", public=True, by=lead, now=at,
                         body="We have identified the cause and are rolling out a fix.",
                     )
+        return keys
+
+    def _seed_schedules(self, teams, members, now):
+        """A weekly primary and a secondary offset by one day, per team, Monday 09:00 local."""
+        for slug, team in teams.items():
+            local_now = now.astimezone(ZoneInfo(team.timezone))
+            monday = (local_now - timedelta(days=local_now.weekday() + 14)).date()
+            first = datetime(monday.year, monday.month, monday.day, 9, 0)  # noqa: DTZ001 — a local wall-clock time, by design
+            people = members[slug]
+            oncall_services.create_rotation(
+                team=team, name=f"{team.name} primary", layer="primary", participants=people,
+                shift_length="P7D", handoff_at=first, timezone=team.timezone,
+            )
+            oncall_services.create_rotation(
+                team=team, name=f"{team.name} secondary", layer="secondary", participants=people[1:] + people[:1],
+                shift_length="P7D", handoff_at=first + timedelta(days=1), timezone=team.timezone,
+            )
+
+    def _seed_integrations(self, services):
+        keys = []
+        for slug, kind, name, extra in [
+            ("checkout", "events_v2", "Prometheus (PagerDuty format)", {}),
+            ("search-api", "alertmanager", "Alertmanager eu-west-1", {}),
+            ("postgres", "heartbeat", "Nightly backup", {"interval_seconds": 86400, "grace_seconds": 3600}),
+        ]:
+            integration, key = incident_services.create_integration(
+                service=services[slug], kind=kind, name=name, by=None, **extra
+            )
+            keys.append(f"{slug} / {kind}: {key}")
+        return keys
