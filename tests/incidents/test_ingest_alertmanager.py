@@ -12,7 +12,7 @@ from incidents.services import create_integration, update_integration
 
 pytestmark = pytest.mark.django_db
 
-SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples"
+SAMPLES = Path(__file__).resolve().parents[1] / "samples"  # copies of ../shared/samples
 URL = "/api/v1/integrations/alertmanager/"
 
 

@@ -13,7 +13,7 @@ from incidents.services import create_integration, resolve_incident
 pytestmark = pytest.mark.django_db
 
 # shared/ sits beside the repository (locally and in CI).
-SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples"
+SAMPLES = Path(__file__).resolve().parents[1] / "samples"  # copies of ../shared/samples
 
 
 def sample(name: str, key: str) -> dict:
