@@ -17,7 +17,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 
 DEBUG = env_bool("DEBUG", True)
 
-_DEV_SECRET = "django-insecure-vigil-embedded-development-key-not-for-production-use"
+_DEV_SECRET = "django-insecure-vigil-embedded-development-key-not-for-production-use"  # noqa: S105 — DEBUG only
 SECRET_KEY = env_str("SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG:

@@ -1,6 +1,7 @@
 """Read side of alert ingestion: key lookup, lists for pages and the API, the timeline source."""
 
 import hmac
+from datetime import datetime
 
 from django.db import connection
 from django.db.models import Count, QuerySet
@@ -11,36 +12,66 @@ from .queries import TimelineEvent, register_timeline_source
 
 
 def find_integration(key: str) -> Integration | None:
-    """The integration whose secret key is ``key``, or None.
+    """The integration whose secret key is ``key``, or None (see ``lookup_integration``)."""
+    return lookup_integration(key)[0]
 
-    The index lookup uses only the key's first characters; the rest is
-    checked by comparing hashes with hmac.compare_digest, so response time
-    does not tell an attacker how much of a guessed key was right.
+
+def lookup_integration(key: str, *, window_at: datetime | None = None) -> tuple[Integration | None, int | None]:
+    """The integration whose secret key is ``key`` (or None), and its service's maintenance window active at
+    ``window_at`` (None if there is none or ``window_at`` is None), in one statement.
+
+    The key is looked up by its SHA-256 hash (a unique index). Timing can at
+    most tell an attacker how much of the hash of a guess matched, which says
+    nothing about the key; the hash is still compared with
+    hmac.compare_digest. On PostgreSQL the ingest endpoints use
+    ``ratelimit.admit`` instead, which also takes the rate-limit token in the
+    same statement.
 
     Raw SQL because this runs on every ingested event and, on a small
     machine, building the ORM query costs more than running it (see
     docs/benchmarks.md).
     """
-    if not isinstance(key, str) or len(key) < KEY_PREFIX_LENGTH or len(key) > 128:
-        return None
-    digest = hash_key(key)
-    found = None
+    digest = key_digest(key)
+    if digest is None:
+        return None, None
+    at = connection.ops.adapt_datetimefield_value(window_at) if window_at is not None else None
+    table = Integration._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT {', '.join(_FIND_COLUMNS)} FROM {Integration._meta.db_table} "  # noqa: S608 - our names
-            "WHERE key_prefix = %s",
-            [key[:KEY_PREFIX_LENGTH]],
+            f"SELECT {', '.join(FIND_COLUMNS)}, ({active_window_sql(f'{table}.service_id')}) "  # noqa: S608
+            f"FROM {table} WHERE key_hash = %s",
+            [at, at, digest],
         )
-        rows = cursor.fetchall()
-    for row in rows:
-        if hmac.compare_digest(row[_FIND_COLUMNS.index("key_hash")], digest):
-            # Columns an event needs; the rest (severity_map, service…) load on first access.
-            found = Integration.from_db(connection.alias, _FIND_COLUMNS, row)
-    return found
+        row = cursor.fetchone()
+    if row is None or not hmac.compare_digest(row[FIND_COLUMNS.index("key_hash")], digest):
+        return None, None
+    return integration_from_row(row), row[len(FIND_COLUMNS)]
 
 
-_FIND_COLUMNS = ["id", "service_id", "kind", "name", "key_hash", "enabled", "auto_resolve", "rate_per_second",
-                 "burst", "interval_seconds", "grace_seconds"]
+def key_digest(key) -> str | None:
+    """The SHA-256 hex digest the key is stored under, or None if it cannot be a key."""
+    if not isinstance(key, str) or len(key) < KEY_PREFIX_LENGTH or len(key) > 128:
+        return None
+    return hash_key(key)
+
+
+def integration_from_row(row) -> Integration:
+    # Columns an event needs; the rest (severity_map, service…) load on first access (deferred).
+    return Integration.from_db(connection.alias, FIND_COLUMNS, row[:len(FIND_COLUMNS)])
+
+
+FIND_COLUMNS = ["id", "service_id", "kind", "name", "key_hash", "enabled", "auto_resolve", "rate_per_second",
+                "burst", "interval_seconds", "grace_seconds"]
+
+
+def active_window_sql(service_column: str) -> str:
+    """A scalar subquery: the id of the maintenance window of the service in ``service_column`` active at a
+    time (two parameters, both that time; a NULL time finds none). Index maint_service_ends serves it."""
+    return (
+        f"SELECT w.id FROM {MaintenanceWindow._meta.db_table} w "  # noqa: S608 - our names
+        f"WHERE w.service_id = {service_column} AND w.starts_at <= %s AND w.ends_at > %s "
+        "ORDER BY w.starts_at DESC LIMIT 1"
+    )
 
 
 def integrations_for(user) -> QuerySet[Integration]:

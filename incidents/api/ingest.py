@@ -5,7 +5,8 @@ own integration keys (no user authentication, no CSRF, no content
 negotiation), the error shapes are the foreign APIs' own, and this is the
 hot path. Each request: size check (413) → JSON (400) → key (400/401/404) →
 rate limit (429) → validation (400) → one transaction (202). Nothing is
-stored unless everything is valid.
+stored unless everything is valid. The key lookup, the rate-limit token and
+the maintenance-window check are one statement (``ratelimit.admit``).
 """
 
 import json
@@ -15,9 +16,10 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse, JsonResponse
 from django.urls import path
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
-from .. import alert_queries, ratelimit
+from .. import ratelimit
 from ..metrics import REQUEST_LATENCY, count_event
 from ..models import IntegrationKind
 from ..services.alerts import ingest_event, ingest_events, ping_heartbeat
@@ -63,8 +65,10 @@ def _pd_shape(status, message, code, outcome="invalid", **extra):
     return _pd_error(status, message, [message], outcome)
 
 
-def _limit(integration, error_429):
-    retry = ratelimit.take(integration)
+def _admitted(admission, kind, error, error_429):
+    """Refuse a disabled or wrong-kind integration (403), then an empty bucket (429)."""
+    _check_kind(admission.integration, kind, error)
+    retry = admission.retry_after
     if retry is not None:
         refused = error_429(retry)
         refused.headers["Retry-After"] = str(retry)
@@ -129,15 +133,16 @@ def _events_v2(request):
     routing_key, event, errors = parse_events_v2(data)
     if not routing_key:
         raise _pd_error(400, "Event object is invalid", errors or ["'routing_key' is missing."])
-    integration = alert_queries.find_integration(routing_key)
+    now = timezone.now()
+    admission = ratelimit.admit(routing_key, kind=IntegrationKind.EVENTS_V2, now=now)
+    integration = admission.integration
     if integration is None:
         raise _pd_error(400, "Event object is invalid", ["Invalid routing key"], outcome="unknown_key")
     try:
-        _check_kind(integration, IntegrationKind.EVENTS_V2, _pd_shape)
-        _limit(integration, _pd_429)
+        _admitted(admission, IntegrationKind.EVENTS_V2, _pd_shape, _pd_429)
         if errors:
             raise _pd_error(400, "Event object is invalid", errors)
-        outcome = ingest_event(integration=integration, event=event)
+        outcome = ingest_event(integration=integration, event=event, now=now, window_id=admission.window_id)
     except Refused as refused:
         refused.integration = integration
         raise
@@ -153,19 +158,20 @@ def _bearer(request) -> str:
 
 def _alertmanager(request):
     _only(request, ["POST"])
-    integration = alert_queries.find_integration(_bearer(request))
+    now = timezone.now()
+    admission = ratelimit.admit(_bearer(request), kind=IntegrationKind.ALERTMANAGER, now=now)
+    integration = admission.integration
     if integration is None:
         raise Refused(401, {"detail": "Send the integration key as Authorization: Bearer <key>.",
                             "code": "not_authenticated"}, {"WWW-Authenticate": 'Bearer realm="vigil"'},
                       outcome="unknown_key")
     try:
-        _check_kind(integration, IntegrationKind.ALERTMANAGER, _api_error)
-        _limit(integration, _api_429)
+        _admitted(admission, IntegrationKind.ALERTMANAGER, _api_error, _api_429)
         data = _read_json(request, _api_error)
         events, errors = parse_alertmanager(data)
         if errors:
             raise _api_error(400, f"Invalid input: {errors[0]}", "invalid", errors=errors)
-        outcomes = ingest_events(integration=integration, events=events)
+        outcomes = ingest_events(integration=integration, events=events, now=now, window_id=admission.window_id)
     except Refused as refused:
         refused.integration = integration
         raise
@@ -174,24 +180,25 @@ def _alertmanager(request):
     return integration, 202, body, [o.result for o in outcomes]
 
 
-def _by_path_key(key, kind):
-    integration = alert_queries.find_integration(key)
-    if integration is None:
+def _by_path_key(key, kind, now):
+    admission = ratelimit.admit(key, kind=kind, now=now)
+    if admission.integration is None:
         raise _api_error(404, "No integration has this key; check the URL on the integration's page.",
                          "not_found", outcome="unknown_key")
-    return integration
+    return admission
 
 
 def _webhook(request, key):
     _only(request, ["POST"])
-    integration = _by_path_key(key, IntegrationKind.WEBHOOK)
+    now = timezone.now()
+    admission = _by_path_key(key, IntegrationKind.WEBHOOK, now)
+    integration = admission.integration
     try:
-        _check_kind(integration, IntegrationKind.WEBHOOK, _api_error)
-        _limit(integration, _api_429)
+        _admitted(admission, IntegrationKind.WEBHOOK, _api_error, _api_429)
         event, errors = parse_webhook(_read_json(request, _api_error))
         if errors:
             raise _api_error(400, f"Invalid input: {errors[0]}", "invalid", errors=errors)
-        outcome = ingest_event(integration=integration, event=event)
+        outcome = ingest_event(integration=integration, event=event, now=now, window_id=admission.window_id)
     except Refused as refused:
         refused.integration = integration
         raise
@@ -202,10 +209,11 @@ def _webhook(request, key):
 
 def _heartbeat(request, key):
     _only(request, ["GET", "POST", "HEAD"])
-    integration = _by_path_key(key, IntegrationKind.HEARTBEAT)
+    now = timezone.now()
+    admission = _by_path_key(key, IntegrationKind.HEARTBEAT, now)
+    integration = admission.integration
     try:
-        _check_kind(integration, IntegrationKind.HEARTBEAT, _api_error)
-        _limit(integration, _api_429)
+        _admitted(admission, IntegrationKind.HEARTBEAT, _api_error, _api_429)
         outcome = ping_heartbeat(integration=integration)
     except Refused as refused:
         refused.integration = integration

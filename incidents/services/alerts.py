@@ -32,6 +32,7 @@ from ..models import (
     Source,
 )
 from ..models.alert import DEFAULT_SEVERITY_MAP, KEY_PREFIX_LENGTH, PAYLOAD_SEVERITIES, hash_key
+from ..models.incident import OPEN_STATUSES
 from .incident import acknowledge_incident, create_incident, resolve_incident
 
 HEARTBEAT_DEDUP_KEY = "heartbeat"
@@ -210,12 +211,36 @@ def new_dedup_key() -> str:
     return uuid.uuid4().hex
 
 
-def ingest_event(*, integration: Integration, event: AlertEvent, now: datetime | None = None) -> Outcome:
-    return ingest_events(integration=integration, events=[event], now=now)[0]
+# ``window_id`` default: look the active maintenance window up here. The ingest
+# endpoints pass the one they found with the key (ratelimit.admit), at the same ``now``.
+LOOK_UP = object()
+
+
+def ingest_event(
+    *, integration: Integration, event: AlertEvent, now: datetime | None = None, window_id=LOOK_UP
+) -> Outcome:
+    """Apply one event. Same guarantees as ``ingest_events``.
+
+    On PostgreSQL a trigger that joins an open incident (most events) is one
+    statement, atomic on its own (``_join_open_incident``); anything else (a
+    new key, a maintenance window, an upsert, ack, resolve) takes the full
+    transaction of ``ingest_events``.
+    """
+    now = now or timezone.now()
+    if event.action == "trigger" and not event.upsert and connection.vendor == "postgresql":
+        if window_id is LOOK_UP:
+            window_id = _active_window_id(integration.service_id, now)
+        if window_id is None:
+            joined = _join_open_incident(integration, event, now)
+            if joined is not None:
+                return joined
+    return ingest_events(integration=integration, events=[event], now=now, window_id=window_id)[0]
 
 
 @transaction.atomic
-def ingest_events(*, integration: Integration, events: list[AlertEvent], now: datetime | None = None) -> list[Outcome]:
+def ingest_events(
+    *, integration: Integration, events: list[AlertEvent], now: datetime | None = None, window_id=LOOK_UP
+) -> list[Outcome]:
     """Apply events in one transaction: all are stored, or none.
 
     Triggers are applied before resolves, so a notification that resolves
@@ -224,8 +249,8 @@ def ingest_events(*, integration: Integration, events: list[AlertEvent], now: da
     row, in that order, everywhere.
     """
     now = now or timezone.now()
-    window = None
-    if any(e.action == "trigger" for e in events):
+    window = None if window_id is LOOK_UP else window_id
+    if window_id is LOOK_UP and any(e.action == "trigger" for e in events):
         window = _active_window_id(integration.service_id, now)
     outcomes: list[Outcome | None] = [None] * len(events)
     order = sorted(range(len(events)), key=lambda i: events[i].action != "trigger")
@@ -392,6 +417,81 @@ def _count_alert(incident: Incident, now: datetime, *, added: int) -> None:
             "last_alert_at = %s, updated_at = %s WHERE id = %s",
             [added, at, at, incident.pk],
         )
+
+
+# The columns _join_open_incident inserts, in order ("group" is a reserved word).
+_ALERT_COLUMNS = (
+    'integration_id, incident_id, dedup_key, status, summary, source, severity, component, "group", alert_class, '
+    "details, labels, annotations, links, images, runbook_url, generator_url, started_at, received_at, last_seen_at"
+)
+_JOIN_SQL = (
+    # Bump the count of the open incident of the key (taking its row lock) ...
+    f"WITH inc AS (UPDATE {Incident._meta.db_table} "  # noqa: S608 - our names, values are parameters
+    "SET alert_count = alert_count + 1, last_alert_at = %(now)s, updated_at = %(now)s "
+    f"WHERE id = (SELECT incident_id FROM {AlertGroup._meta.db_table} "
+    "WHERE integration_id = %(integration)s AND dedup_key = %(group_key)s AND closed_at IS NULL) "
+    "AND status = ANY(%(open)s) RETURNING id, number, status, alert_count), "
+    # ... and store the alert on it, only if that row was updated.
+    f"ins AS (INSERT INTO {Alert._meta.db_table} ({_ALERT_COLUMNS}) "
+    "SELECT %(integration)s, inc.id, %(dedup_key)s, %(status)s, %(summary)s, %(source)s, %(severity)s, "
+    "%(component)s, %(group)s, %(alert_class)s, %(details)s, %(labels)s, %(annotations)s, %(links)s, "
+    "%(images)s, %(runbook_url)s, %(generator_url)s, %(started_at)s::timestamptz, %(now)s, %(now)s FROM inc "
+    "RETURNING id) "
+    "SELECT ins.id, inc.id, inc.number, inc.status, inc.alert_count FROM inc, ins"
+)
+
+
+def _join_open_incident(integration: Integration, event: AlertEvent, now: datetime) -> Outcome | None:
+    """Join the open incident of the event's key in ONE statement (PostgreSQL); None if there is none.
+
+    A data-modifying CTE bumps the incident's alert count and inserts the
+    alert. One statement is atomic by itself, so in autocommit there is no
+    BEGIN/COMMIT round trip (inside an outer transaction it simply joins it).
+
+    Races: the UPDATE takes the incident row lock and PostgreSQL re-checks
+    ``status`` on the latest row version once it has it, so if a resolve
+    (ingestion's, or a person's through ``resolve_incident``, both lock the
+    incident) commits first we update nothing, insert nothing and return None;
+    the caller then takes the full path, which closes the group and opens a
+    new incident. The group row is read, not locked: this statement waits for
+    no lock while holding one (the alert's FK check takes only KEY SHARE on
+    the integration), so it cannot deadlock with the group-then-incident order
+    of the full path. Counts stay exact: the increment runs under the lock.
+    The denormalised fields are excluded from Incident's history (see
+    ``_count_alert``), and alert rows have no history or signals, so the raw
+    SQL bypasses nothing. Nothing is queued: joining pages no one.
+    """
+    json_value = connection.ops.adapt_json_value
+    at = connection.ops.adapt_datetimefield_value
+    started_at = event.started_at
+    params = {
+        "now": at(now), "integration": integration.pk, "group_key": event.group_key, "open": list(OPEN_STATUSES),
+        "dedup_key": event.dedup_key, "status": AlertStatus.FIRING.value,
+        "summary": (event.summary or event.dedup_key)[:1024], "source": event.source[:255],
+        "severity": event.severity, "component": event.component[:255], "group": event.group[:255],
+        "alert_class": event.alert_class[:255], "details": json_value(event.details, None),
+        "labels": json_value(event.labels, None), "annotations": json_value(event.annotations, None),
+        "links": json_value(event.links, None), "images": json_value(event.images, None),
+        "runbook_url": event.runbook_url[:2000], "generator_url": event.generator_url[:2000],
+        "started_at": at(started_at) if started_at is not None else None,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_JOIN_SQL, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    alert_id, *incident_row = row
+    incident = Incident.from_db(connection.alias, ["id", "number", "status", "alert_count"], incident_row)
+    incident.last_alert_at = now
+    alert = Alert(
+        pk=alert_id, integration=integration, incident=incident, dedup_key=event.dedup_key,
+        status=AlertStatus.FIRING, summary=params["summary"], source=params["source"], severity=event.severity,
+        component=params["component"], group=params["group"], alert_class=params["alert_class"],
+        details=event.details, labels=event.labels, annotations=event.annotations, links=event.links,
+        images=event.images, runbook_url=params["runbook_url"], generator_url=params["generator_url"],
+        started_at=started_at, received_at=now, last_seen_at=now,
+    )
+    return Outcome("deduplicated", event.dedup_key, incident, alert)
 
 
 def _acknowledge(integration: Integration, event: AlertEvent, now: datetime) -> Outcome:
