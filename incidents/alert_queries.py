@@ -74,6 +74,27 @@ def active_window_sql(service_column: str) -> str:
     )
 
 
+def prepared_cursor():
+    """A Django cursor (query log, execute wrappers, error translation) binding parameters on the server
+    (PostgreSQL only).
+
+    psycopg prepares a statement once it has run a few times on a connection,
+    so the hot-path statements (``ratelimit.admit``, the join of
+    ``services.alerts``) are parsed and planned once per connection instead of
+    once per event; Django's default client-side binding cursor cannot
+    prepare. Give parameters in a select list an explicit cast.
+    """
+    from django.db.backends.postgresql.base import (
+        ServerBindingCursor,  # needs psycopg: PostgreSQL only
+    )
+
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    connection.validate_thread_sharing()
+    cursor = ServerBindingCursor(connection.connection)
+    return connection.make_debug_cursor(cursor) if connection.queries_logged else connection.make_cursor(cursor)
+
+
 def integrations_for(user) -> QuerySet[Integration]:
     return (
         Integration.objects.visible_to(user)

@@ -32,6 +32,7 @@ from .alert_queries import (
     integration_from_row,
     key_digest,
     lookup_integration,
+    prepared_cursor,
 )
 from .models import Integration
 
@@ -111,6 +112,16 @@ def _refused(integration: Integration, tokens: float | None, at: float | None, n
     return _retry_after(tokens, rate)
 
 
+# The bucket is the only thing admit writes, and losing its last few updates in
+# a crash costs nothing (the Redis bucket is not durable either). So when admit
+# runs as its own autocommit transaction it commits asynchronously (SET LOCAL
+# synchronous_commit = off, as set_config): the row lock on the integration —
+# which every event of that integration takes — is released without waiting
+# for the WAL flush (about 1 ms here), else the flush would serialise the
+# integration's events. Stored alerts and incidents stay synchronous.
+_ASYNC = ", set_config('synchronous_commit', 'off', true)"
+
+
 @dataclass(frozen=True)
 class Admission:
     """What the ingest endpoints learn before parsing an event, in one statement where possible."""
@@ -148,14 +159,16 @@ def admit(key: str, *, kind: str, now: datetime, backend: str | None = None) -> 
         "WHERE key_hash = %s), "
         f"taken AS (UPDATE {table} SET bucket_tokens = {_available_sql()} - 1, bucket_at = %s "
         f"WHERE id = (SELECT id FROM found WHERE enabled AND kind = %s) AND {_available_sql()} >= 1 RETURNING id) "
-        f"SELECT found.*, EXISTS (SELECT 1 FROM taken), ({active_window_sql('found.service_id')}) FROM found"
+        f"SELECT found.*, EXISTS (SELECT 1 FROM taken), ({active_window_sql('found.service_id')}){_ASYNC} FROM found"
     )
-    with connection.cursor() as cursor:
+    if connection.in_atomic_block:
+        sql = sql.replace(_ASYNC, "")  # never make a caller's transaction asynchronous
+    with prepared_cursor() as cursor:
         cursor.execute(sql, [digest, stamp, stamp, stamp, kind, stamp, stamp, at, at])
         row = cursor.fetchone()
     if row is None or not hmac.compare_digest(row[FIND_COLUMNS.index("key_hash")], digest):
         return Admission(None)
     integration = integration_from_row(row)
-    tokens, bucket_at, taken, window_id = row[len(FIND_COLUMNS):]
+    tokens, bucket_at, taken, window_id = row[len(FIND_COLUMNS):len(FIND_COLUMNS) + 4]
     refused = not taken and integration.enabled and integration.kind == kind
     return Admission(integration, _refused(integration, tokens, bucket_at, stamp) if refused else None, window_id)

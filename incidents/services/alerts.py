@@ -18,6 +18,7 @@ from django.utils import timezone
 from oncall.models import User
 from oncall.permissions import can_manage_team
 
+from ..alert_queries import prepared_cursor
 from ..models import (
     Alert,
     AlertGroup,
@@ -433,10 +434,12 @@ _JOIN_SQL = (
     "AND status = ANY(%(open)s) RETURNING id, number, status, alert_count), "
     # ... and store the alert on it, only if that row was updated.
     f"ins AS (INSERT INTO {Alert._meta.db_table} ({_ALERT_COLUMNS}) "
-    "SELECT %(integration)s, inc.id, %(dedup_key)s, %(status)s, %(summary)s, %(source)s, %(severity)s, "
-    "%(component)s, %(group)s, %(alert_class)s, %(details)s, %(labels)s, %(annotations)s, %(links)s, "
-    "%(images)s, %(runbook_url)s, %(generator_url)s, %(started_at)s::timestamptz, %(now)s, %(now)s FROM inc "
-    "RETURNING id) "
+    # Casts: with server-side binding a parameter in a select list has no type of its own.
+    "SELECT %(integration)s::bigint, inc.id, %(dedup_key)s::text, %(status)s::text, %(summary)s::text, "
+    "%(source)s::text, %(severity)s::text, %(component)s::text, %(group)s::text, %(alert_class)s::text, "
+    "%(details)s::jsonb, %(labels)s::jsonb, %(annotations)s::jsonb, %(links)s::jsonb, %(images)s::jsonb, "
+    "%(runbook_url)s::text, %(generator_url)s::text, %(started_at)s::timestamptz, %(now)s::timestamptz, "
+    "%(now)s::timestamptz FROM inc RETURNING id) "
     "SELECT ins.id, inc.id, inc.number, inc.status, inc.alert_count FROM inc, ins"
 )
 
@@ -475,7 +478,7 @@ def _join_open_incident(integration: Integration, event: AlertEvent, now: dateti
         "runbook_url": event.runbook_url[:2000], "generator_url": event.generator_url[:2000],
         "started_at": at(started_at) if started_at is not None else None,
     }
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(_JOIN_SQL, params)
         row = cursor.fetchone()
     if row is None:

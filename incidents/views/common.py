@@ -30,6 +30,8 @@ def page(view):
 def humanize(delta: timedelta) -> str:
     """12 min, 3 h 5 min, 2 d 4 h: precise enough for a responder, short enough for a list."""
     minutes = max(int(delta.total_seconds() // 60), 0)
+    if minutes < 1:
+        return "under 1 min"
     if minutes < 60:
         return f"{minutes} min"
     hours, minutes = divmod(minutes, 60)

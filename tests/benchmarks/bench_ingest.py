@@ -138,9 +138,50 @@ def _response(buf: bytes):
     return int(head[9:12]), "connection: close" not in head, buf[end + 4 + length:]
 
 
-def load(port, requests, connections) -> dict:
-    """Send pre-built requests over ``connections`` keep-alive connections, one in flight on each."""
+def _cpu_seconds(pids) -> float:
+    """utime + stime of processes, from /proc (Linux); 0 for any that is gone."""
+    tick, total = os.sysconf("SC_CLK_TCK"), 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / tick
+
+
+def _pids(server_pid: int) -> dict:
+    """gunicorn (master and workers) and PostgreSQL processes (the server is local)."""
+    gunicorn, postgres = {server_pid}, set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        name, rest = stat[stat.index("(") + 1:stat.rindex(")")], stat[stat.rindex(")") + 2:].split()
+        if name.startswith("postgres"):
+            # Our database's backends and the shared writers; not other databases' backends (tests).
+            cmdline = (entry / "cmdline").read_bytes().decode(errors="replace")
+            if DB_NAME in cmdline or any(w in cmdline for w in ("walwriter", "writer", "checkpointer")):
+                postgres.add(int(entry.name))
+        elif int(rest[1]) == server_pid:
+            gunicorn.add(int(entry.name))
+    return {"gunicorn": gunicorn, "postgres": postgres}
+
+
+def load(port, requests, connections, server_pid=None) -> dict:
+    """Send pre-built requests over ``connections`` keep-alive connections, one in flight on each.
+
+    With ``server_pid``, also the CPU each side spent per request: gunicorn,
+    PostgreSQL (the benchmark database's backends and the WAL and background
+    writers) and this client.
+    """
     todo = iter([_raw(*r) for r in requests])
+    pids = _pids(server_pid) if server_pid else {}
+    cpu_before = {name: _cpu_seconds(p) for name, p in pids.items()}
+    client_before = time.process_time()
     selector = selectors.DefaultSelector()
     latencies, statuses = [], {}
 
@@ -191,10 +232,19 @@ def load(port, requests, connections) -> dict:
             if not send(conn):
                 active -= 1
     elapsed = time.perf_counter() - started
+    n = len(latencies)
+    cpu = {name: (_cpu_seconds(p) - cpu_before[name]) * 1000 / n for name, p in pids.items()}
+    cpu["client"] = (time.process_time() - client_before) * 1000 / n
     latencies.sort()
     q = statistics.quantiles(latencies, n=100)
-    return {"n": len(latencies), "seconds": elapsed, "rate": len(latencies) / elapsed,
+    return {"n": n, "seconds": elapsed, "rate": n / elapsed, "cpu_ms": cpu,
             "p50_ms": q[49] * 1000, "p99_ms": q[98] * 1000, "statuses": statuses}
+
+
+def _cpu_line(result) -> str:
+    cpu = result["cpu_ms"]
+    return "  CPU per request: " + ", ".join(f"{name} {ms:.2f} ms" for name, ms in cpu.items()) + \
+        f" (total {sum(cpu.values()):.2f} ms)"
 
 
 def event_requests(key, count, new_share, pool, pool_once=False) -> list:
@@ -248,8 +298,9 @@ def main() -> None:
         load(port, warm, 4)
         load(port, [("GET", "/healthz", None)] * 1000, 4)
 
-        ingest = load(port, event_requests(key, args.events, args.new_share, args.pool), args.connections)
-        ceiling = load(port, [("GET", "/healthz", None)] * args.ceiling_requests, args.connections)
+        ingest = load(port, event_requests(key, args.events, args.new_share, args.pool), args.connections,
+                      server.pid)
+        ceiling = load(port, [("GET", "/healthz", None)] * args.ceiling_requests, args.connections, server.pid)
     finally:
         server.terminate()
         server.wait(20)
@@ -260,8 +311,11 @@ def main() -> None:
     print(f"events v2 triggers: {ingest['n']} ({args.new_share:.0%} new dedup keys, the rest from "
           f"{args.pool} repeated keys), statuses {ingest['statuses']}")
     print(f"  {ingest['rate']:.0f} events/s, p50 {ingest['p50_ms']:.1f} ms, p99 {ingest['p99_ms']:.1f} ms")
+    print(_cpu_line(ingest))
     print(f"ceiling GET /healthz: {ceiling['n']} requests, {ceiling['rate']:.0f} req/s, "
           f"p50 {ceiling['p50_ms']:.1f} ms, p99 {ceiling['p99_ms']:.1f} ms")
+    print(_cpu_line(ceiling))
+    print(f"load average at the end: {os.getloadavg()[0]:.2f} (other work on the machine skews every figure)")
     print(f"ratio: {ratio:.0%} of the ceiling (targets: ≥ 500 events/s and ≥ 50%)")
     ok = ingest["rate"] >= 500 and ratio >= 0.5 and set(ingest["statuses"]) == {202}
     print("PASS" if ok else "BELOW TARGET")

@@ -145,3 +145,13 @@ def test_list_pages_run_a_constant_number_of_queries(bob_client, alice, payments
     assert page.status_code == 200
     if url != "/services/":
         assert page.content.decode().count("Busy ") >= 20
+
+
+def test_an_incident_seconds_past_its_ack_target_reads_under_one_minute_overdue():
+    from datetime import timedelta
+
+    from incidents.views.common import humanize
+
+    assert humanize(timedelta(seconds=20)) == "under 1 min"
+    assert humanize(timedelta(minutes=12, seconds=5)) == "12 min"
+    assert humanize(timedelta(hours=3, minutes=5)) == "3 h 5 min"

@@ -157,7 +157,7 @@ class Command(BaseCommand):
                 shift_length="P7D", handoff_at=first, timezone=team.timezone,
             )
             oncall_services.create_rotation(
-                team=team, name=f"{team.name} secondary", layer="secondary", participants=people[1:] + people[:1],
+                team=team, name=f"{team.name} secondary", layer="secondary", participants=people[2:] + people[:2],
                 shift_length="P7D", handoff_at=first + timedelta(days=1), timezone=team.timezone,
             )
 
