@@ -84,9 +84,8 @@ def prepared_cursor():
     once per event; Django's default client-side binding cursor cannot
     prepare. Give parameters in a select list an explicit cast.
     """
-    from django.db.backends.postgresql.base import (
-        ServerBindingCursor,  # needs psycopg: PostgreSQL only
-    )
+    # Imported here: the module needs psycopg, which a SQLite-only install may lack.
+    from django.db.backends.postgresql.base import ServerBindingCursor
 
     connection.close_if_health_check_failed()
     connection.ensure_connection()

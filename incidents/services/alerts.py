@@ -339,10 +339,13 @@ def _open_or_join(integration: Integration, event: AlertEvent, now: datetime) ->
         except IntegrityError:
             continue  # someone else claimed the key first: join their incident
         started = event.started_at if event.started_at and event.started_at <= now else None
+        # One query for the service and its team (the hot path loads the integration without them).
+        service = integration.service if Integration.service.is_cached(integration) else \
+            Service.objects.select_related("team").get(pk=integration.service_id)
         group.incident = create_incident(
             title=(event.summary or event.dedup_key)[:255],
             severity=_severity_for(integration, event.severity),
-            team=integration.service.team, by=None, services=[integration.service],
+            team=service.team, by=None, services=[service],
             description=f"Opened by the {integration.get_kind_display()} integration “{integration.name}”.",
             started_at=started, source=Source.ALERT, now=now,
         )
@@ -395,9 +398,17 @@ def _trigger(integration: Integration, event: AlertEvent, window, now: datetime)
             _refresh(existing, event, now)
             _count_alert(incident, now, added=0)
             return Outcome("updated", event.dedup_key, incident, existing)
+    result = "triggered" if opened else "deduplicated"
+    if connection.vendor == "postgresql":
+        # The open group and its incident are ours (locked): add the alert and count it in one statement.
+        joined = _join_open_incident(integration, event, now)
+        if joined is not None:
+            incident.alert_count, incident.last_alert_at = joined.incident.alert_count, now
+            joined.alert.incident = incident
+            return Outcome(result, event.dedup_key, incident, joined.alert)
     alert = _new_alert(integration, event, now, incident=incident)
     _count_alert(incident, now, added=1)
-    return Outcome("triggered" if opened else "deduplicated", event.dedup_key, incident, alert)
+    return Outcome(result, event.dedup_key, incident, alert)
 
 
 def _count_alert(incident: Incident, now: datetime, *, added: int) -> None:
