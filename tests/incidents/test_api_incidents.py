@@ -11,37 +11,7 @@ from tests.factories import MembershipFactory, ServiceFactory, UserFactory, make
 
 pytestmark = pytest.mark.django_db
 
-# (from status, transition) → the status it reaches and the timestamp it stamps.
-LEGAL = {
-    ("triggered", "acknowledge"): ("acknowledged", "acknowledged_at"),
-    ("triggered", "resolve"): ("resolved", "resolved_at"),
-    ("acknowledged", "investigate"): ("investigating", "investigating_at"),
-    ("acknowledged", "identify"): ("identified", "identified_at"),
-    ("acknowledged", "resolve"): ("resolved", "resolved_at"),
-    ("investigating", "identify"): ("identified", "identified_at"),
-    ("investigating", "resolve"): ("resolved", "resolved_at"),
-    ("identified", "mitigate"): ("monitoring", "mitigated_at"),
-    ("identified", "resolve"): ("resolved", "resolved_at"),
-    ("monitoring", "resolve"): ("resolved", "resolved_at"),
-    ("resolved", "close"): ("closed", "closed_at"),
-    ("resolved", "reopen"): ("triggered", None),
-}
-PATH = {
-    "triggered": [],
-    "acknowledged": ["acknowledge"],
-    "investigating": ["acknowledge", "investigate"],
-    "identified": ["acknowledge", "identify"],
-    "monitoring": ["acknowledge", "identify", "mitigate"],
-    "resolved": ["resolve"],
-    "closed": ["resolve", "close"],
-}
-
-
-def incident_in(status, team, by):
-    incident = make_incident(team=team, by=by)
-    for name in PATH[status]:
-        incident = transition_incident(incident=incident, transition=name, by=by)
-    return incident
+from tests.incidents.lifecycle_table import LEGAL, incident_in  # noqa: E402
 
 
 def url(incident, tail=""):

@@ -14,40 +14,8 @@ from tests.factories import make_incident
 
 pytestmark = pytest.mark.django_db
 
-# (from status, transition) → to status and the timestamp field it stamps.
-LEGAL = {
-    ("triggered", "acknowledge"): ("acknowledged", "acknowledged_at"),
-    ("triggered", "resolve"): ("resolved", "resolved_at"),
-    ("acknowledged", "investigate"): ("investigating", "investigating_at"),
-    ("acknowledged", "identify"): ("identified", "identified_at"),
-    ("acknowledged", "resolve"): ("resolved", "resolved_at"),
-    ("investigating", "identify"): ("identified", "identified_at"),
-    ("investigating", "resolve"): ("resolved", "resolved_at"),
-    ("identified", "mitigate"): ("monitoring", "mitigated_at"),
-    ("identified", "resolve"): ("resolved", "resolved_at"),
-    ("monitoring", "resolve"): ("resolved", "resolved_at"),
-    ("resolved", "close"): ("closed", "closed_at"),
-    ("resolved", "reopen"): ("triggered", None),
-}
-# How to reach each status from a new incident.
-PATH = {
-    "triggered": [],
-    "acknowledged": ["acknowledge"],
-    "investigating": ["acknowledge", "investigate"],
-    "identified": ["acknowledge", "identify"],
-    "monitoring": ["acknowledge", "identify", "mitigate"],
-    "resolved": ["resolve"],
-    "closed": ["resolve", "close"],
-}
-ALL = ["acknowledge", "investigate", "identify", "mitigate", "resolve", "close", "reopen"]
-
-
-def _incident_in(status, team, by):
-    incident = make_incident(team=team, by=by)
-    for name in PATH[status]:
-        incident = transition_incident(incident=incident, transition=name, by=by)
-    assert incident.status == status
-    return incident
+from tests.incidents.lifecycle_table import ALL, LEGAL, PATH  # noqa: E402
+from tests.incidents.lifecycle_table import incident_in as _incident_in  # noqa: E402
 
 
 @pytest.mark.parametrize(("source", "name"), sorted(LEGAL))
