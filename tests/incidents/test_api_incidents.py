@@ -8,10 +8,10 @@ from django.utils import timezone
 from incidents.models import Incident, Service
 from incidents.services import add_note, assign_role, post_status_update, transition_incident
 from tests.factories import MembershipFactory, ServiceFactory, UserFactory, make_incident, severity
+from tests.incidents.lifecycle_table import LEGAL, incident_in
 
 pytestmark = pytest.mark.django_db
 
-from tests.incidents.lifecycle_table import LEGAL, incident_in  # noqa: E402
 
 
 def url(incident, tail=""):

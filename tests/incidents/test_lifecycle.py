@@ -11,11 +11,11 @@ from incidents import signals
 from incidents.models import Incident
 from incidents.services import IllegalTransition, allowed_transitions, transition_incident
 from tests.factories import make_incident
+from tests.incidents.lifecycle_table import ALL, LEGAL, PATH
+from tests.incidents.lifecycle_table import incident_in as _incident_in
 
 pytestmark = pytest.mark.django_db
 
-from tests.incidents.lifecycle_table import ALL, LEGAL, PATH  # noqa: E402
-from tests.incidents.lifecycle_table import incident_in as _incident_in  # noqa: E402
 
 
 @pytest.mark.parametrize(("source", "name"), sorted(LEGAL))
