@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.utils import timezone as djtz
 
 from .models import Override, Rotation, RotationParticipant, Team, User
@@ -347,8 +347,13 @@ def load_rotations(teams=None, *, overrides_between: tuple[datetime, datetime] |
     if overrides_between is not None:
         lo, hi = overrides_between
         overrides = list(Override.objects.filter(rotation_id__in=chosen).overlapping(lo, hi).defer("reason"))
-    users = User.objects.only(*USER_FIELDS).in_bulk({r[1] for r in rows} | {o.user_id for o in overrides})
-    teams_by_id = Team.objects.in_bulk({r.team_id for r in found})
+    # Subqueries again, not id lists: a list of a thousand ids costs more to
+    # build and parse (client side) than the rows it fetches.
+    people = Q(pk__in=RotationParticipant.objects.filter(rotation_id__in=chosen).values("user_id"))
+    if overrides_between is not None:
+        people |= Q(pk__in=Override.objects.filter(rotation_id__in=chosen).overlapping(lo, hi).values("user_id"))
+    users = {u.pk: u for u in User.objects.only(*USER_FIELDS).filter(people)}
+    teams_by_id = {t.pk: t for t in Team.objects.filter(pk__in=qs.values("team_id"))}
     places: dict[int, list[Place]] = {pk: [] for pk in ids}
     for rotation_id, user_id, position, effective_from in rows:
         if rotation_id in places:  # a rotation created between the two queries is skipped
@@ -368,23 +373,43 @@ def load_rotations(teams=None, *, overrides_between: tuple[datetime, datetime] |
     return found
 
 
-# Overrides this far either side of ``at`` are loaded for who-is-on-call, so a
-# long override's full extent is known without another query.
-_ONCALL_OVERRIDE_REACH = timedelta(days=60)
+# Who-is-on-call loads, in its one bulk query, the overrides within _ONCALL_NEAR
+# of ``at``: enough to know the whole current shift of any rotation whose shifts
+# are at most a week long. A final shift that lies strictly inside that window is
+# exact (no override outside it can change who is on call inside it). Where the
+# current shift reaches the window's edge (a long shift, or a long override), the
+# rotation is computed again with overrides as far as _ONCALL_FAR: one more query
+# for all such rotations together, and none for the common weekly and daily case.
+_ONCALL_NEAR = timedelta(days=9)
+_ONCALL_FAR = timedelta(days=400)
 
 
 def who_is_on_call(at: datetime | None = None, teams=None, *, include_gaps: bool = False) -> list[OnCall]:
     """Who is on call at ``at`` in every rotation of ``teams`` (all teams if None).
 
     Runs in a constant number of queries however many teams (``load_rotations``:
-    rotations, participants, overrides, people, teams).
+    rotations, participants, overrides, people, teams; plus one for long shifts).
     With ``include_gaps`` a rotation with nobody on call appears with ``user=None``.
     """
     at = _aware(at or djtz.now())
-    qs = load_rotations(teams, overrides_between=(at - _ONCALL_OVERRIDE_REACH, at + _ONCALL_OVERRIDE_REACH))
+    lo, hi = at - _ONCALL_NEAR, at + _ONCALL_NEAR
+    rotations = load_rotations(teams, overrides_between=(lo, hi))
+    current = {rotation.pk: shift_at(rotation, at) for rotation in rotations}
+    wide = [
+        rotation for rotation in rotations
+        if rotation.step + _DST_SLACK > _ONCALL_NEAR
+        or (current[rotation.pk] is not None and (current[rotation.pk].start <= lo or current[rotation.pk].end >= hi))
+    ]
+    if wide:
+        far: dict[int, list[Override]] = {rotation.pk: [] for rotation in wide}
+        for override in (Override.objects.filter(rotation__in=wide)
+                         .overlapping(at - _ONCALL_FAR, at + _ONCALL_FAR).select_related("user")):
+            far[override.rotation_id].append(override)
+        for rotation in wide:
+            current[rotation.pk] = shift_at(rotation, at, far[rotation.pk])
     out = []
-    for rotation in qs:
-        shift = shift_at(rotation, at)
+    for rotation in rotations:
+        shift = current[rotation.pk]
         if shift is None:
             if include_gaps:
                 out.append(OnCall(rotation.team, rotation, rotation.layer, None, None, None))
