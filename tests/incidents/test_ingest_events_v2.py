@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
-from incidents.models import Alert, Incident, IntegrationKind
+from incidents.models import Alert, Incident
 from incidents.queries import timeline
 from incidents.services import create_integration, resolve_incident
 
@@ -19,12 +19,6 @@ SAMPLES = Path(__file__).resolve().parents[1] / "samples"  # copies of ../shared
 def sample(name: str, key: str) -> dict:
     return json.loads((SAMPLES / name).read_text().replace("REPLACE_WITH_INTEGRATION_KEY", key))
 
-
-@pytest.fixture
-def events(checkout, alice):
-    integration, key = create_integration(service=checkout, kind=IntegrationKind.EVENTS_V2, name="Prometheus", by=alice)
-    integration.key = key
-    return integration
 
 
 def post(client, body, url="/api/v1/events/"):

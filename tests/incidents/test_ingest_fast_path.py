@@ -8,16 +8,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from incidents.models import Alert, Incident
-from incidents.services import create_integration, update_integration
+from incidents.services import update_integration
 
 pytestmark = pytest.mark.django_db
 
-
-@pytest.fixture
-def events(checkout, alice):
-    integration, key = create_integration(service=checkout, kind="events_v2", name="PD", by=alice)
-    integration.key = key
-    return integration
 
 
 def trigger(client, key, dedup="db/down", **payload):

@@ -10,7 +10,6 @@ from incidents import signals
 from incidents.models import Alert, Incident
 from incidents.services import (
     AlertEvent,
-    create_integration,
     create_maintenance_window,
     end_maintenance_window,
     ingest_event,
@@ -18,12 +17,6 @@ from incidents.services import (
 
 pytestmark = pytest.mark.django_db
 
-
-@pytest.fixture
-def events(checkout, alice):
-    integration, key = create_integration(service=checkout, kind="events_v2", name="PD", by=alice)
-    integration.key = key
-    return integration
 
 
 @pytest.fixture

@@ -15,12 +15,6 @@ from incidents.services import create_integration, update_integration
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def events(checkout, alice):
-    integration, key = create_integration(service=checkout, kind="events_v2", name="PD", by=alice)
-    integration.key = key
-    return integration
-
 
 def trigger(client, key, n=0):
     body = {"routing_key": key, "event_action": "trigger", "dedup_key": f"k{n}",
