@@ -83,24 +83,29 @@ class IncidentAdmin(SimpleHistoryAdmin):
     inlines = [RoleInline, NoteInline]
     actions = [_transition_action(name) for name in ("acknowledge", "resolve", "close", "reopen")]
 
+    def get_readonly_fields(self, request, obj=None):
+        # An incident stays with the team that declared it (as in the API).
+        return [*self.readonly_fields, "team"] if obj is not None else self.readonly_fields
+
     def save_model(self, request, obj, form, change):
         # The admin form validated the fields; the service does the write, so
         # numbering, history and signals are the same as everywhere else.
         data = {name: form.cleaned_data[name] for name in services.EDITABLE_FIELDS if name in form.cleaned_data}
+        affected = list(form.cleaned_data["services"])
         try:
             if change:
-                saved = services.update_incident(incident=obj, by=request.user, reason="via admin", **data)
+                saved = services.update_incident(incident=obj, by=request.user, reason="via admin",
+                                                 services=affected, **data)
             else:
                 saved = services.create_incident(team=form.cleaned_data["team"], by=request.user,
-                                                 source=Source.ADMIN, **data)
+                                                 source=Source.ADMIN, services=affected, **data)
         except (ValidationError, PermissionDenied) as exc:
             raise ValidationError(str(exc)) from exc
         obj.pk = saved.pk
         obj.number = saved.number
 
     def save_related(self, request, form, formsets, change):
-        # Services are set through the service layer too (not form.save_m2m()).
-        services.update_incident(incident=form.instance, by=request.user, services=list(form.cleaned_data["services"]))
+        # Services were set by the service in save_model (not form.save_m2m()).
         for formset in formsets:
             self.save_formset(request, form, formset, change=change)
 

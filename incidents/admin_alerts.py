@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from simple_history.admin import SimpleHistoryAdmin
 
 from .models import Alert, AlertGroup, Integration, MaintenanceWindow
-from .services import alerts as alert_services
+from .services import integrations as integration_services
 
 
 @admin.register(Integration)
@@ -38,11 +38,11 @@ class IntegrationAdmin(SimpleHistoryAdmin):
     def save_model(self, request, obj, form, change):
         try:
             if change:
-                alert_services.update_integration(integration=obj, by=request.user, **{
-                    name: form.cleaned_data[name] for name in form.changed_data if name in alert_services.UPDATABLE
+                integration_services.update_integration(integration=obj, by=request.user, **{
+                    name: form.cleaned_data[name] for name in form.changed_data if name in integration_services.UPDATABLE
                 })
             else:
-                created, key = alert_services.create_integration(
+                created, key = integration_services.create_integration(
                     service=obj.service, kind=obj.kind, name=obj.name, by=request.user,
                     severity_map=obj.severity_map, interval_seconds=obj.interval_seconds,
                     grace_seconds=obj.grace_seconds, auto_resolve=obj.auto_resolve,
@@ -55,7 +55,7 @@ class IntegrationAdmin(SimpleHistoryAdmin):
     @admin.action(description="Rotate the key of the selected integrations")
     def rotate_keys(self, request, queryset):
         for integration in queryset:
-            key = alert_services.rotate_integration_key(integration=integration, by=request.user)
+            key = integration_services.rotate_integration_key(integration=integration, by=request.user)
             messages.warning(request, f"New key for {integration} (shown once): {key}")
 
 
@@ -66,11 +66,18 @@ class MaintenanceWindowAdmin(admin.ModelAdmin):
     list_select_related = ["service", "created_by"]
     readonly_fields = ["created_by", "created_at"]
 
+    def get_readonly_fields(self, request, obj=None):
+        # A window stays with its service; moving it would bypass the new team's permission check.
+        fields = list(super().get_readonly_fields(request, obj))
+        return fields + ["service"] if obj else fields
+
     def save_model(self, request, obj, form, change):
         if change:
-            super().save_model(request, obj, form, change)
+            integration_services.update_maintenance_window(
+                window=obj, starts_at=obj.starts_at, ends_at=obj.ends_at, reason=obj.reason, by=request.user
+            )
             return
-        created = alert_services.create_maintenance_window(
+        created = integration_services.create_maintenance_window(
             service=obj.service, starts_at=obj.starts_at, ends_at=obj.ends_at, reason=obj.reason, by=request.user
         )
         obj.pk = created.pk

@@ -11,11 +11,6 @@ from .models.alert import KEY_PREFIX_LENGTH, hash_key
 from .queries import TimelineEvent, register_timeline_source
 
 
-def find_integration(key: str) -> Integration | None:
-    """The integration whose secret key is ``key``, or None (see ``lookup_integration``)."""
-    return lookup_integration(key)[0]
-
-
 def lookup_integration(key: str, *, window_at: datetime | None = None) -> tuple[Integration | None, int | None]:
     """The integration whose secret key is ``key`` (or None), and its service's maintenance window active at
     ``window_at`` (None if there is none or ``window_at`` is None), in one statement.
@@ -125,6 +120,12 @@ def alerts_of(incident: Incident) -> QuerySet[Alert]:
 
 def maintenance_windows_for(service: Service) -> QuerySet[MaintenanceWindow]:
     return MaintenanceWindow.objects.filter(service=service).select_related("created_by")
+
+
+def maintenance_windows_for_user(user) -> QuerySet[MaintenanceWindow]:
+    return MaintenanceWindow.objects.filter(
+        service__in=Service.objects.visible_to(user)
+    ).select_related("service", "created_by")
 
 
 def open_incidents_by_severity_and_team() -> list[dict]:

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from oncall.models import Team, User
 
 from .models import Category, IncidentStatus, RoleAssignment, Service, Severity, StatusUpdate
+from .queries import services_for
 
 
 class _DateTimeLocalInput(forms.DateTimeInput):
@@ -54,7 +55,7 @@ class _IncidentFieldsForm(_Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["services"].queryset = Service.objects.visible_to(user).select_related("team")
+        self.fields["services"].queryset = services_for(user)
 
 
 class IncidentCreateForm(_IncidentFieldsForm):

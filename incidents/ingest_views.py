@@ -13,7 +13,7 @@ from . import alert_queries
 from .api.integrations import ingest_url
 from .ingest_forms import IntegrationForm, IntegrationSettingsForm, MaintenanceWindowForm
 from .models import MaintenanceWindow, Service
-from .services import alerts as alert_services
+from .services import integrations as integration_services
 
 _SHOWN_KEY = "vigil-new-integration-key"
 
@@ -47,8 +47,9 @@ def integration_list(request, slug):
             form = IntegrationForm(request.POST)
             if form.is_valid():
                 try:
-                    integration, key = alert_services.create_integration(service=service, by=request.user,
-                                                                         **form.cleaned_data)
+                    integration, key = integration_services.create_integration(
+                        service=service, by=request.user, **form.cleaned_data
+                    )
                 except ValidationError as exc:
                     _apply_errors(form, exc)
                 else:
@@ -57,12 +58,12 @@ def integration_list(request, slug):
         elif action == "maintenance":
             window_form = MaintenanceWindowForm(request.POST)
             if window_form.is_valid():
-                alert_services.create_maintenance_window(service=service, by=request.user, **window_form.cleaned_data)
+                integration_services.create_maintenance_window(service=service, by=request.user, **window_form.cleaned_data)
                 messages.success(request, "Maintenance window planned.")
                 return redirect("service-integrations", slug=service.slug)
         elif action == "end-maintenance":
             window = get_object_or_404(MaintenanceWindow, service=service, pk=request.POST.get("window"))
-            alert_services.end_maintenance_window(window=window, by=request.user)
+            integration_services.end_maintenance_window(window=window, by=request.user)
             messages.success(request, "Maintenance window ended.")
             return redirect("service-integrations", slug=service.slug)
     return render(request, "incidents/integrations/list.html", {
@@ -91,14 +92,14 @@ def integration_detail(request, slug, pk):
     if request.method == "POST":
         _require_manage(request, service)
         if request.POST.get("action") == "rotate":
-            new_key = alert_services.rotate_integration_key(integration=integration, by=request.user)
+            new_key = integration_services.rotate_integration_key(integration=integration, by=request.user)
             request.session[_SHOWN_KEY] = [integration.pk, new_key]
             messages.success(request, "New key generated; the old one no longer works.")
             return redirect("service-integration-detail", slug=service.slug, pk=integration.pk)
         form = IntegrationSettingsForm(request.POST)
         if form.is_valid():
             try:
-                alert_services.update_integration(integration=integration, by=request.user, **form.cleaned_data)
+                integration_services.update_integration(integration=integration, by=request.user, **form.cleaned_data)
             except ValidationError as exc:
                 _apply_errors(form, exc)
             else:

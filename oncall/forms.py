@@ -4,13 +4,13 @@ Date-times typed in a browser are local wall-clock readings; the forms place
 them in the team's zone (said next to each field), never in the server's.
 """
 
-import zoneinfo
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from django import forms
 
 from .models import Rotation, User
+from .models.people import validate_timezone
 from .models.schedule import parse_shift_length
 
 LOCAL_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -85,8 +85,7 @@ class RotationForm(_TeamForm):
 
     def clean_timezone(self):
         value = self.cleaned_data["timezone"]
-        if value not in zoneinfo.available_timezones():
-            raise forms.ValidationError(f"{value!r} is not an IANA time zone name, such as 'Europe/Berlin'.")
+        validate_timezone(value)
         return value
 
     def clean(self):

@@ -120,6 +120,12 @@ def team_handoff_notes(team: Team, since: datetime):
     return HandoffNote.objects.filter(rotation__team=team, handoff_at__gte=since).select_related("author", "rotation")
 
 
+def team_open_swaps(team: Team):
+    return SwapRequest.objects.filter(rotation__team=team, status=SwapRequest.Status.REQUESTED).select_related(
+        "rotation", "requester", "recipient"
+    )
+
+
 def open_swaps_for(user: User):
     return SwapRequest.objects.filter(status=SwapRequest.Status.REQUESTED).filter(
         rotation__team__memberships__user=user

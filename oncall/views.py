@@ -30,6 +30,7 @@ from .queries import (
     open_swaps_for,
     team_handoff_notes,
     team_load,
+    team_open_swaps,
     team_overview,
     team_shifts,
     user_shifts,
@@ -68,8 +69,7 @@ def team_page(request, slug):
         "now": now,
         "layers": team_overview(team, now),
         "notes": team_handoff_notes(team, now - timedelta(days=7)),
-        "swaps": SwapRequest.objects.filter(rotation__team=team, status=SwapRequest.Status.REQUESTED)
-        .select_related("rotation", "requester", "recipient"),
+        "swaps": team_open_swaps(team),
         "can_manage": can_manage_team(request.user, team),
         "override_form": OverrideForm(team=team),
         "swap_form": SwapForm(team=team),

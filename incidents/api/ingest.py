@@ -11,9 +11,9 @@ the maintenance-window check are one statement (``ratelimit.admit``).
 
 import json
 import time
+from contextlib import contextmanager
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.http import HttpResponse, JsonResponse
 from django.urls import path
 from django.utils import timezone
@@ -33,6 +33,17 @@ _LATENCY_MIDDLEWARE = "incidents.metrics.RequestLatencyMiddleware"
 class Refused(Exception):
     def __init__(self, status: int, body: dict, headers: dict | None = None, outcome: str = "invalid"):
         self.status, self.body, self.headers, self.outcome = status, body, headers or {}, outcome
+        self.integration = None  # set once the key is known, to count the refusal against it
+
+
+@contextmanager
+def _counted_against(integration):
+    """Refusals raised inside are counted against ``integration`` (the key was known)."""
+    try:
+        yield
+    except Refused as refused:
+        refused.integration = integration
+        raise
 
 
 def _pd_error(status: int, message: str, errors: list, outcome: str = "invalid") -> Refused:
@@ -89,7 +100,7 @@ def _respond(kind: str, handler):
                 count_event(integration, kind, outcome)
             response = JsonResponse(body, status=status)
         except Refused as refused:
-            count_event(getattr(refused, "integration", None), kind, refused.outcome)
+            count_event(refused.integration, kind, refused.outcome)
             response = JsonResponse(refused.body, status=refused.status)
             for name, value in refused.headers.items():
                 response[name] = value
@@ -138,14 +149,11 @@ def _events_v2(request):
     integration = admission.integration
     if integration is None:
         raise _pd_error(400, "Event object is invalid", ["Invalid routing key"], outcome="unknown_key")
-    try:
+    with _counted_against(integration):
         _admitted(admission, IntegrationKind.EVENTS_V2, _pd_shape, _pd_429)
         if errors:
             raise _pd_error(400, "Event object is invalid", errors)
         outcome = ingest_event(integration=integration, event=event, now=now, window_id=admission.window_id)
-    except Refused as refused:
-        refused.integration = integration
-        raise
     body = {"status": "success", "message": "Event processed", "dedup_key": outcome.dedup_key}
     return integration, 202, body, [outcome.result]
 
@@ -165,16 +173,13 @@ def _alertmanager(request):
         raise Refused(401, {"detail": "Send the integration key as Authorization: Bearer <key>.",
                             "code": "not_authenticated"}, {"WWW-Authenticate": 'Bearer realm="vigil"'},
                       outcome="unknown_key")
-    try:
+    with _counted_against(integration):
         _admitted(admission, IntegrationKind.ALERTMANAGER, _api_error, _api_429)
         data = _read_json(request, _api_error)
         events, errors = parse_alertmanager(data)
         if errors:
             raise _api_error(400, f"Invalid input: {errors[0]}", "invalid", errors=errors)
         outcomes = ingest_events(integration=integration, events=events, now=now, window_id=admission.window_id)
-    except Refused as refused:
-        refused.integration = integration
-        raise
     incidents = sorted({o.incident.number for o in outcomes if o.incident is not None})
     body = {"status": "success", "message": "Alerts processed", "alerts": len(outcomes), "incidents": incidents}
     return integration, 202, body, [o.result for o in outcomes]
@@ -193,15 +198,12 @@ def _webhook(request, key):
     now = timezone.now()
     admission = _by_path_key(key, IntegrationKind.WEBHOOK, now)
     integration = admission.integration
-    try:
+    with _counted_against(integration):
         _admitted(admission, IntegrationKind.WEBHOOK, _api_error, _api_429)
         event, errors = parse_webhook(_read_json(request, _api_error))
         if errors:
             raise _api_error(400, f"Invalid input: {errors[0]}", "invalid", errors=errors)
         outcome = ingest_event(integration=integration, event=event, now=now, window_id=admission.window_id)
-    except Refused as refused:
-        refused.integration = integration
-        raise
     body = {"status": "success", "message": "Event processed", "dedup_key": outcome.dedup_key,
             "incident": outcome.incident.number if outcome.incident else None}
     return integration, 202, body, [outcome.result]
@@ -212,14 +214,9 @@ def _heartbeat(request, key):
     now = timezone.now()
     admission = _by_path_key(key, IntegrationKind.HEARTBEAT, now)
     integration = admission.integration
-    try:
+    with _counted_against(integration):
         _admitted(admission, IntegrationKind.HEARTBEAT, _api_error, _api_429)
         outcome = ping_heartbeat(integration=integration)
-    except Refused as refused:
-        refused.integration = integration
-        raise
-    except ValidationError as exc:  # pragma: no cover - defensive
-        raise _api_error(400, "; ".join(exc.messages), "invalid") from None
     return integration, 200, {"status": "ok", "resolved": outcome.result == "resolved"}, ["ping"]
 
 

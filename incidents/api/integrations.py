@@ -16,7 +16,7 @@ from oncall.permissions import can_manage_team
 
 from .. import alert_queries
 from ..models import Alert, Integration, IntegrationKind, MaintenanceWindow, Service
-from ..services import alerts as alert_services
+from ..services import integrations as integration_services
 
 
 def ingest_url(integration: Integration, key: str = "<key>") -> str:
@@ -75,7 +75,7 @@ class IntegrationList(generics.ListCreateAPIView):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        integration, key = alert_services.create_integration(
+        integration, key = integration_services.create_integration(
             service=data["service"], kind=data["kind"], name=data["name"], by=request.user,
             severity_map=data.get("severity_map"), interval_seconds=data.get("interval_seconds"),
             grace_seconds=data.get("grace_seconds"),
@@ -94,7 +94,7 @@ class IntegrationDetail(generics.RetrieveUpdateAPIView):
 
     def perform_update(self, serializer):
         changes = {k: v for k, v in serializer.validated_data.items() if k not in ("service", "kind")}
-        serializer.instance = alert_services.update_integration(
+        serializer.instance = integration_services.update_integration(
             integration=serializer.instance, by=self.request.user, **changes
         )
 
@@ -106,8 +106,8 @@ class RotateKey(generics.GenericAPIView):
 
     def post(self, request, pk):
         integration = get_object_or_404(alert_queries.integrations_for(request.user), pk=pk)
-        key = alert_services.rotate_integration_key(integration=integration, by=request.user)
-        integration.refresh_from_db()
+        # The service updates key_prefix on this instance: no reload needed.
+        key = integration_services.rotate_integration_key(integration=integration, by=request.user)
         body = {**IntegrationSerializer(integration, context={"request": request}).data,
                 "key": key, "endpoint": ingest_url(integration, key)}
         return Response(body)
@@ -162,9 +162,7 @@ class MaintenanceWindowList(generics.ListCreateAPIView):
     serializer_class = MaintenanceWindowSerializer
 
     def get_queryset(self):
-        qs = MaintenanceWindow.objects.filter(
-            service__in=Service.objects.visible_to(self.request.user)
-        ).select_related("service", "created_by")
+        qs = alert_queries.maintenance_windows_for_user(self.request.user)
         if service := self.request.query_params.get("service"):
             qs = qs.filter(service__slug=service)
         return qs
@@ -175,7 +173,7 @@ class MaintenanceWindowList(generics.ListCreateAPIView):
         data = serializer.validated_data
         if not can_manage_team(request.user, data["service"].team):
             raise PermissionDenied("Only the team's leads and managers may plan maintenance.")
-        window = alert_services.create_maintenance_window(by=request.user, **data)
+        window = integration_services.create_maintenance_window(by=request.user, **data)
         return Response(self.get_serializer(window).data, status=status.HTTP_201_CREATED)
 
 

@@ -21,7 +21,7 @@ PAYLOAD_SEVERITIES = list(DEFAULT_SEVERITY_MAP)
 
 # Looking a key up needs an index; comparing the whole key through that index
 # would leak timing. So we look up by a short prefix and compare the hash of
-# the rest with hmac.compare_digest (see services.alerts.find_integration).
+# the rest with hmac.compare_digest (see alert_queries.lookup_integration).
 KEY_PREFIX_LENGTH = 8
 
 

@@ -4,14 +4,9 @@ from .alerts import (
     AlertEvent,
     Outcome,
     check_heartbeats,
-    create_integration,
-    create_maintenance_window,
-    end_maintenance_window,
     ingest_event,
     ingest_events,
     ping_heartbeat,
-    rotate_integration_key,
-    update_integration,
 )
 from .catalog import create_service, update_service
 from .incident import (
@@ -27,6 +22,13 @@ from .incident import (
     resolve_incident,
     transition_incident,
     update_incident,
+)
+from .integrations import (
+    create_integration,
+    create_maintenance_window,
+    end_maintenance_window,
+    rotate_integration_key,
+    update_integration,
 )
 
 __all__ = [

@@ -1,4 +1,4 @@
-"""Every write of alert ingestion: integrations, keys, events, heartbeats, maintenance windows.
+"""Every write of alert ingestion: events and heartbeats (integration setup is in ``integrations``).
 
 An event is stored with its incident in one transaction. Incidents are opened
 through ``create_incident`` and moved through ``transition_incident`` (by=None:
@@ -6,17 +6,12 @@ the system), so the history, the signals and escalation see alert incidents
 exactly like declared ones.
 """
 
-import secrets
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
-
-from oncall.models import User
-from oncall.permissions import can_manage_team
 
 from ..alert_queries import prepared_cursor
 from ..models import (
@@ -32,134 +27,11 @@ from ..models import (
     Severity,
     Source,
 )
-from ..models.alert import DEFAULT_SEVERITY_MAP, KEY_PREFIX_LENGTH, PAYLOAD_SEVERITIES, hash_key
+from ..models.alert import DEFAULT_SEVERITY_MAP
 from ..models.incident import OPEN_STATUSES
 from .incident import acknowledge_incident, create_incident, resolve_incident
 
 HEARTBEAT_DEDUP_KEY = "heartbeat"
-
-
-# --- Integrations and keys -------------------------------------------------
-
-def _new_key() -> tuple[str, str, str]:
-    # 128 random bits as 32 hex characters: the shape of a PagerDuty integration key.
-    key = secrets.token_hex(16)
-    return key, key[:KEY_PREFIX_LENGTH], hash_key(key)
-
-
-def _check_manage(by: User | None, service: Service) -> None:
-    if by is not None and not can_manage_team(by, service.team):
-        raise PermissionDenied(f"Only leads and managers of team {service.team.slug} may change its integrations.")
-
-
-def validate_severity_map(value) -> dict:
-    if value in (None, ""):
-        return {}
-    if not isinstance(value, dict):
-        raise ValidationError({"severity_map": 'Give an object such as {"critical": "SEV1", "warning": "SEV3"}.'})
-    names = set(Severity.objects.values_list("name", flat=True))
-    errors = []
-    for source, target in value.items():
-        if source not in PAYLOAD_SEVERITIES:
-            errors.append(f"{source!r} is not a payload severity; use {', '.join(PAYLOAD_SEVERITIES)}.")
-        elif target not in names:
-            errors.append(f"{source}: {target!r} is not a severity; use {', '.join(sorted(names))}.")
-    if errors:
-        raise ValidationError({"severity_map": errors})
-    return dict(value)
-
-
-@transaction.atomic
-def create_integration(
-    *, service: Service, kind: str, name: str, by: User | None, severity_map: dict | None = None,
-    interval_seconds: int | None = None, grace_seconds: int | None = None, auto_resolve: bool = True,
-    enabled: bool = True, rate_per_second: int = 60, burst: int = 200,
-) -> tuple[Integration, str]:
-    """Create an integration and return it with its key; the key is never shown again."""
-    _check_manage(by, service)
-    if kind not in IntegrationKind.values:
-        raise ValidationError({"kind": f"Unknown kind {kind!r}; use one of {', '.join(IntegrationKind.values)}."})
-    if kind == IntegrationKind.HEARTBEAT:
-        if not interval_seconds or interval_seconds < 1:
-            raise ValidationError({"interval_seconds": "A heartbeat needs interval_seconds (a whole number ≥ 1)."})
-        grace_seconds = grace_seconds if grace_seconds is not None else max(60, interval_seconds // 10)
-    elif interval_seconds is not None or grace_seconds is not None:
-        raise ValidationError({"interval_seconds": "Only heartbeat integrations take an interval and a grace."})
-    key, prefix, digest = _new_key()
-    integration = Integration(
-        service=service, kind=kind, name=name.strip(), key_prefix=prefix, key_hash=digest,
-        severity_map=validate_severity_map(severity_map), interval_seconds=interval_seconds,
-        grace_seconds=grace_seconds, auto_resolve=auto_resolve, enabled=enabled,
-        rate_per_second=rate_per_second, burst=burst, created_by=by,
-    )
-    integration.full_clean(exclude=["key_prefix", "key_hash"])
-    integration._history_user = by
-    integration._change_reason = "created"
-    integration.save()
-    return integration, key
-
-
-@transaction.atomic
-def rotate_integration_key(*, integration: Integration, by: User | None, now: datetime | None = None) -> str:
-    """Replace the key; the old one stops working at once. Returns the new key (shown once)."""
-    locked = Integration.objects.select_for_update().select_related("service__team").get(pk=integration.pk)
-    _check_manage(by, locked.service)
-    key, locked.key_prefix, locked.key_hash = _new_key()
-    locked.key_rotated_at = now or timezone.now()
-    locked._history_user = by
-    locked._change_reason = "key rotated"
-    locked.save(update_fields=["key_prefix", "key_hash", "key_rotated_at"])
-    integration.key_prefix, integration.key_hash = locked.key_prefix, locked.key_hash
-    return key
-
-
-UPDATABLE = {"name", "enabled", "auto_resolve", "severity_map", "rate_per_second", "burst",
-             "interval_seconds", "grace_seconds"}
-
-
-@transaction.atomic
-def update_integration(*, integration: Integration, by: User | None, **fields) -> Integration:
-    unknown = set(fields) - UPDATABLE
-    if unknown:
-        raise ValidationError({name: "This field cannot be changed here." for name in sorted(unknown)})
-    locked = Integration.objects.select_for_update().select_related("service__team").get(pk=integration.pk)
-    _check_manage(by, locked.service)
-    if "severity_map" in fields:
-        fields["severity_map"] = validate_severity_map(fields["severity_map"])
-    changed = [name for name, value in fields.items() if getattr(locked, name) != value]
-    for name in changed:
-        setattr(locked, name, fields[name])
-    if changed:
-        locked.full_clean(exclude=["key_prefix", "key_hash"])
-        locked._history_user = by
-        locked._change_reason = "changed " + ", ".join(changed)
-        locked.save(update_fields=changed)
-    return locked
-
-
-@transaction.atomic
-def create_maintenance_window(
-    *, service: Service, starts_at: datetime, ends_at: datetime, by: User | None, reason: str = ""
-) -> MaintenanceWindow:
-    _check_manage(by, service)
-    if ends_at <= starts_at:
-        raise ValidationError({"ends_at": "The window must end after it starts."})
-    return MaintenanceWindow.objects.create(
-        service=service, starts_at=starts_at, ends_at=ends_at, reason=reason.strip(), created_by=by
-    )
-
-
-@transaction.atomic
-def end_maintenance_window(*, window: MaintenanceWindow, by: User | None, now: datetime | None = None) -> None:
-    """End a window now (or delete it if it has not started yet)."""
-    now = now or timezone.now()
-    locked = MaintenanceWindow.objects.select_for_update().select_related("service__team").get(pk=window.pk)
-    _check_manage(by, locked.service)
-    if locked.starts_at >= now:
-        locked.delete()
-    elif locked.ends_at > now:
-        locked.ends_at = now
-        locked.save(update_fields=["ends_at"])
 
 
 # --- Events ------------------------------------------------------------------

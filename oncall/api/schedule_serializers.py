@@ -3,10 +3,12 @@
 import zoneinfo
 from datetime import datetime
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone as djtz
 from rest_framework import serializers
 
 from ..models import Override, Rotation, User
+from ..models.people import validate_timezone
 from ..models.schedule import parse_shift_length, validate_restrictions
 from ..queries import participants_at
 
@@ -84,8 +86,10 @@ class RotationInputSerializer(serializers.Serializer):
         return _parse_local(value)
 
     def validate_timezone(self, value):
-        if value not in zoneinfo.available_timezones():
-            raise serializers.ValidationError(f"{value!r} is not an IANA time zone name, such as 'Europe/Berlin'.")
+        try:
+            validate_timezone(value)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from exc
         return value
 
     def validate_restrictions(self, value):

@@ -9,10 +9,12 @@ from ..permissions import can_manage_team
 
 @transaction.atomic
 def create_user(*, username: str, email: str = "", full_name: str = "", timezone: str = "UTC",
-                password: str | None = None, is_staff: bool = False, by=None) -> User:
+                password: str | None = None, is_staff: bool = False, is_superuser: bool = False,
+                by=None) -> User:
     if by is not None and not by.is_staff:
         raise PermissionDenied("Only staff may create users.")
-    user = User(username=username, email=email, full_name=full_name, timezone=timezone, is_staff=is_staff)
+    user = User(username=username, email=email, full_name=full_name, timezone=timezone, is_staff=is_staff,
+                is_superuser=is_superuser)
     user.full_clean(exclude=["password"])
     if password:
         user.set_password(password)

@@ -6,7 +6,6 @@ requests and answers) go out after the transaction has committed, so a
 rolled-back change never tells anyone anything.
 """
 
-import zoneinfo
 from datetime import datetime
 
 from django.conf import settings
@@ -26,6 +25,7 @@ from ..models import (
     Team,
     User,
 )
+from ..models.people import validate_timezone
 from ..models.schedule import new_calendar_secret, parse_shift_length, validate_restrictions
 from ..permissions import can_manage_team, can_view_team
 from ..queries import rotations_with_overrides
@@ -45,8 +45,10 @@ def _require_members(team: Team, users) -> None:
 
 
 def _check_timezone(value: str) -> None:
-    if value not in zoneinfo.available_timezones():
-        raise ValidationError({"timezone": f"{value!r} is not an IANA time zone name, such as 'Europe/Berlin'."})
+    try:
+        validate_timezone(value)
+    except ValidationError as exc:
+        raise ValidationError({"timezone": exc.messages}) from exc
 
 
 def _apply_fields(rotation: Rotation, fields: dict) -> list[str]:
@@ -239,29 +241,28 @@ def _decide(swap: SwapRequest, *, by: User, status: str, now) -> SwapRequest:
     return swap
 
 
-def accept_swap(*, swap: SwapRequest, by: User, now: datetime | None = None) -> SwapRequest:
-    """The recipient takes the time: an override is created; both are emailed."""
+def _answer(swap: SwapRequest, *, by: User, status: str, now) -> SwapRequest:
+    """Decide the swap in one transaction, then email both people (after it has committed)."""
     with transaction.atomic():
-        swap = _decide(swap, by=by, status=SwapRequest.Status.ACCEPTED, now=now)
-    _mail(f"Swap accepted: {swap.rotation.team.name} · {swap.rotation.name}", _swap_text(swap),
+        swap = _decide(swap, by=by, status=status, now=now)
+    _mail(f"Swap {status}: {swap.rotation.team.name} · {swap.rotation.name}", _swap_text(swap),
           swap.requester, swap.recipient)
     return swap
+
+
+def accept_swap(*, swap: SwapRequest, by: User, now: datetime | None = None) -> SwapRequest:
+    """The recipient takes the time: an override is created; both are emailed."""
+    return _answer(swap, by=by, status=SwapRequest.Status.ACCEPTED, now=now)
 
 
 def decline_swap(*, swap: SwapRequest, by: User, now: datetime | None = None) -> SwapRequest:
-    with transaction.atomic():
-        swap = _decide(swap, by=by, status=SwapRequest.Status.DECLINED, now=now)
-    _mail(f"Swap declined: {swap.rotation.team.name} · {swap.rotation.name}", _swap_text(swap),
-          swap.requester, swap.recipient)
-    return swap
+    """The recipient says no; both are emailed."""
+    return _answer(swap, by=by, status=SwapRequest.Status.DECLINED, now=now)
 
 
 def cancel_swap(*, swap: SwapRequest, by: User, now: datetime | None = None) -> SwapRequest:
-    with transaction.atomic():
-        swap = _decide(swap, by=by, status=SwapRequest.Status.CANCELLED, now=now)
-    _mail(f"Swap cancelled: {swap.rotation.team.name} · {swap.rotation.name}", _swap_text(swap),
-          swap.requester, swap.recipient)
-    return swap
+    """The requester withdraws the request; both are emailed."""
+    return _answer(swap, by=by, status=SwapRequest.Status.CANCELLED, now=now)
 
 
 # --- Calendar tokens and hand-off notes ----------------------------------------------

@@ -1,41 +1,18 @@
 """Races that only a real database with real row locks can show (PostgreSQL)."""
 
-import threading
-
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from incidents.models import Incident
 from incidents.services import IllegalTransition, transition_incident
+from tests.concurrency import run_in_threads
 from tests.factories import make_incident
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
 
 
-def _run_in_threads(n, target):
-    """Run target(i) in n threads started together; return (results, errors)."""
-    barrier = threading.Barrier(n)
-    results, errors = [None] * n, [None] * n
-
-    def worker(i):
-        try:
-            barrier.wait()
-            results[i] = target(i)
-        except Exception as exc:  # noqa: BLE001 — collected and asserted on
-            errors[i] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    return results, errors
-
-
 def test_concurrent_declarations_get_unique_gap_free_numbers(on_postgres, payments, alice):
-    results, errors = _run_in_threads(12, lambda i: make_incident(team=payments, by=alice, title=f"race {i}").number)
+    results, errors = run_in_threads(12, lambda i: make_incident(team=payments, by=alice, title=f"race {i}").number)
     assert errors == [None] * 12
     year = Incident.objects.first().year
     assert sorted(results) == [f"INC-{year}-{n:04d}" for n in range(1, 13)]
@@ -44,7 +21,7 @@ def test_concurrent_declarations_get_unique_gap_free_numbers(on_postgres, paymen
 def test_two_responders_acknowledging_at_once_make_one_transition(on_postgres, payments, alice, bob):
     incident = make_incident(team=payments, by=alice)
     people = [alice, bob]
-    results, errors = _run_in_threads(
+    results, errors = run_in_threads(
         2, lambda i: transition_incident(incident=incident, transition="acknowledge", by=people[i]).status
     )
     assert sorted(r for r in results if r) == ["acknowledged"]

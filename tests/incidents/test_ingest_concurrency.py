@@ -1,15 +1,14 @@
 """Race safety on PostgreSQL: 20 concurrent triggers with one dedup key make exactly one incident."""
 
-import importlib
 import json
-import threading
 
 import pytest
-from django.db import connection
 from django.test import Client
 
 from incidents.models import Alert, AlertGroup, Incident
 from incidents.services import AlertEvent, create_integration, ingest_event
+from tests.concurrency import run_in_threads
+from tests.factories import ensure_severities
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -20,30 +19,12 @@ THREADS = 20
 def severities(db):
     # A transactional test empties every table when it ends, severities (seeded by a
     # migration) included; put them back the way the migration does.
-    from django.apps import apps
-
-    importlib.import_module("incidents.migrations.0003_seed_severities").seed(apps, None)
+    ensure_severities()
 
 
 def run_concurrently(work):
-    barrier = threading.Barrier(THREADS)
-    results, errors = [], []
-
-    def worker(i):
-        try:
-            barrier.wait()
-            results.append(work(i))
-        except Exception as exc:  # noqa: BLE001 - collected and asserted below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(THREADS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    assert errors == []
+    results, errors = run_in_threads(THREADS, work)
+    assert errors == [None] * THREADS
     return results
 
 

@@ -88,12 +88,10 @@ class Command(BaseCommand):
 
     def _seed(self):
         now = timezone.now()
-        admin = oncall_services.create_user(
+        oncall_services.create_user(
             username="admin", email="admin@example.com", full_name="Vigil Admin", password=DEMO_PASSWORD,
-            is_staff=True,
+            is_staff=True, is_superuser=True,
         )
-        admin.is_superuser = True
-        admin.save(update_fields=["is_superuser"])
         teams = {slug: oncall_services.create_team(slug=slug, name=name, timezone=tz) for slug, name, tz in TEAMS}
         people = {}
         for username, full_name, tz, team, role in PEOPLE:
