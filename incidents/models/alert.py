@@ -11,7 +11,8 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
-from simple_history.models import HistoricalRecords
+
+from oncall.history import HistoricalRecords
 
 from .incident import Incident
 from .service import Service

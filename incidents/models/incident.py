@@ -4,8 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django_fsm import FSMField, FSMModelMixin, transition
-from simple_history.models import HistoricalRecords
 
+from oncall.history import HistoricalRecords
 from oncall.models import Team
 
 from .service import Service, Severity
@@ -75,9 +75,12 @@ class IncidentSequence(models.Model):
 
 
 class Incident(FSMModelMixin, models.Model):
-    number = models.CharField(max_length=20, unique=True, editable=False, help_text="INC-<year>-<sequence>")
+    # Null only inside the transaction that creates the incident: numbering is
+    # its last write (services.incident._number), so no one ever reads a null.
+    number = models.CharField(max_length=20, unique=True, null=True, editable=False,  # noqa: DJ001 - see above
+                              help_text="INC-<year>-<sequence>")
     year = models.PositiveIntegerField(editable=False)
-    sequence = models.PositiveIntegerField(editable=False)
+    sequence = models.PositiveIntegerField(null=True, editable=False)
 
     title = models.CharField(max_length=255)
     description = models.TextField(blank=True)

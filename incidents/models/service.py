@@ -6,8 +6,8 @@ import markdown
 import nh3
 from django.db import models
 from django.utils.safestring import mark_safe
-from simple_history.models import HistoricalRecords
 
+from oncall.history import HistoricalRecords
 from oncall.models import Team
 
 

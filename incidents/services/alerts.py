@@ -10,7 +10,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from ..alert_queries import prepared_cursor
@@ -23,13 +23,12 @@ from ..models import (
     Integration,
     IntegrationKind,
     MaintenanceWindow,
-    Service,
     Severity,
     Source,
 )
 from ..models.alert import DEFAULT_SEVERITY_MAP
 from ..models.incident import OPEN_STATUSES
-from .incident import acknowledge_incident, create_incident, resolve_incident
+from .incident import _announce, _create_incident, acknowledge_incident, resolve_incident
 
 HEARTBEAT_DEDUP_KEY = "heartbeat"
 
@@ -77,7 +76,6 @@ class Outcome:
     result: str
     dedup_key: str
     incident: Incident | None = None
-    alert: Alert | None = None
 
 
 def new_dedup_key() -> str:
@@ -186,15 +184,32 @@ def _severity_for(integration: Integration, payload_severity: str) -> Severity:
         or Severity.objects.order_by("rank").first()
 
 
+def _claim(integration: Integration, key: str, now: datetime) -> int | None:
+    """Insert the open group of ``key`` (no incident yet) and return its id; None if one is open already.
+
+    ``ON CONFLICT DO NOTHING`` against the partial unique index: a second
+    claimer waits until the first transaction ends, then inserts nothing (it
+    committed) or its own row (it rolled back). No savepoint, no exception.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {AlertGroup._meta.db_table} (integration_id, dedup_key, incident_id, created_at, "  # noqa: S608
+            "closed_at) VALUES (%s, %s, NULL, %s, NULL) ON CONFLICT DO NOTHING RETURNING id",
+            [integration.pk, key, connection.ops.adapt_datetimefield_value(now)],
+        )
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
 def _open_or_join(integration: Integration, event: AlertEvent, now: datetime) -> tuple[AlertGroup, bool]:
     """The open group of the event's group key, locked with its incident; opened if missing.
 
     Race: many requests with a new key all find no group. Each tries to claim
-    the key by inserting the group row first; the partial unique index makes
-    every insert after the first wait until the first transaction commits and
-    then fail, so the losers join the winner's incident. Only the winner
-    creates an incident, so a storm of one new alert takes the (global,
-    gap-free) incident number lock once, not once per request.
+    the key by inserting the group row first (``_claim``); the partial unique
+    index makes every claim after the first wait until the first transaction
+    commits and then insert nothing, so the losers join the winner's incident.
+    Only the winner creates an incident, so a storm of one new alert takes the
+    (global, gap-free) incident number lock once, not once per request.
     """
     for _attempt in range(3):
         group = _locked_open_group(integration, event.group_key)
@@ -203,25 +218,28 @@ def _open_or_join(integration: Integration, event: AlertEvent, now: datetime) ->
         if group is not None:
             # Resolved by a person, not through ingestion: the next trigger starts afresh.
             _close(group, now)
-        try:
-            with transaction.atomic():
-                group = AlertGroup.objects.create(
-                    integration=integration, dedup_key=event.group_key, incident=None, created_at=now
-                )
-        except IntegrityError:
+        group_id = _claim(integration, event.group_key, now)
+        if group_id is None:
             continue  # someone else claimed the key first: join their incident
         started = event.started_at if event.started_at and event.started_at <= now else None
-        # One query for the service and its team (the hot path loads the integration without them).
-        service = integration.service if Integration.service.is_cached(integration) else \
-            Service.objects.select_related("team").get(pk=integration.service_id)
-        group.incident = create_incident(
+        # One query for the service, its team and the severity map (the hot path loads the integration
+        # without them).
+        if not Integration.service.is_cached(integration) or "severity_map" in integration.get_deferred_fields():
+            integration = Integration.objects.select_related("service__team").get(pk=integration.pk)
+        service = integration.service
+        # Inside this transaction already: no savepoint of create_incident's own.
+        # _trigger numbers and announces it once the alert is stored (_announce).
+        incident = _create_incident(
             title=(event.summary or event.dedup_key)[:255],
             severity=_severity_for(integration, event.severity),
-            team=service.team, by=None, services=[service],
+            team=service.team, by=None, services=[service], category="other",
             description=f"Opened by the {integration.get_kind_display()} integration “{integration.name}”.",
-            started_at=started, source=Source.ALERT, now=now,
+            impact="", started_at=started, users_affected=None, revenue_impact=None, customer_facing=False,
+            source=Source.ALERT, now=now,
         )
-        group.save(update_fields=["incident"])
+        AlertGroup.objects.filter(pk=group_id).update(incident=incident)
+        group = AlertGroup(pk=group_id, integration=integration, dedup_key=event.group_key, incident=incident,
+                           created_at=now)
         return group, True
     raise RuntimeError(f"Could not open or join the incident of key {event.group_key!r}")
 
@@ -257,8 +275,9 @@ def _trigger(integration: Integration, event: AlertEvent, window, now: datetime)
             ).first()
         if existing is not None:
             _refresh(existing, event, now)
-            return Outcome("suppressed", event.dedup_key, None, existing)
-        return Outcome("suppressed", event.dedup_key, None, _new_alert(integration, event, now, window=window))
+            return Outcome("suppressed", event.dedup_key)
+        _new_alert(integration, event, now, window=window)
+        return Outcome("suppressed", event.dedup_key)
 
     group, opened = _open_or_join(integration, event, now)
     incident = group.incident
@@ -269,18 +288,17 @@ def _trigger(integration: Integration, event: AlertEvent, window, now: datetime)
         if existing is not None:
             _refresh(existing, event, now)
             _count_alert(incident, now, added=0)
-            return Outcome("updated", event.dedup_key, incident, existing)
-    result = "triggered" if opened else "deduplicated"
-    if connection.vendor == "postgresql":
-        # The open group and its incident are ours (locked): add the alert and count it in one statement.
-        joined = _join_open_incident(integration, event, now)
-        if joined is not None:
-            incident.alert_count, incident.last_alert_at = joined.incident.alert_count, now
-            joined.alert.incident = incident
-            return Outcome(result, event.dedup_key, incident, joined.alert)
-    alert = _new_alert(integration, event, now, incident=incident)
-    _count_alert(incident, now, added=1)
-    return Outcome(result, event.dedup_key, incident, alert)
+            return Outcome("updated", event.dedup_key, incident)
+    # The open group and its incident are ours (locked): on PostgreSQL add the alert and count it in one statement.
+    joined = _join_open_incident(integration, event, now) if connection.vendor == "postgresql" else None
+    if joined is not None:
+        incident.alert_count, incident.last_alert_at = joined.incident.alert_count, now
+    else:
+        _new_alert(integration, event, now, incident=incident)
+        _count_alert(incident, now, added=1)
+    if opened:
+        _announce(incident, None)  # the number (and its lock) last
+    return Outcome("triggered" if opened else "deduplicated", event.dedup_key, incident)
 
 
 def _count_alert(incident: Incident, now: datetime, *, added: int) -> None:
@@ -302,6 +320,9 @@ def _count_alert(incident: Incident, now: datetime, *, added: int) -> None:
             [added, at, at, incident.pk],
         )
 
+
+_EMPTY_JSON = {dict: "{}", list: "[]"}  # the ::jsonb casts of _JOIN_SQL read them
+_OPEN = list(OPEN_STATUSES)
 
 # The columns _join_open_incident inserts, in order ("group" is a reserved word).
 _ALERT_COLUMNS = (
@@ -347,17 +368,23 @@ def _join_open_incident(integration: Integration, event: AlertEvent, now: dateti
     ``_count_alert``), and alert rows have no history or signals, so the raw
     SQL bypasses nothing. Nothing is queued: joining pages no one.
     """
-    json_value = connection.ops.adapt_json_value
-    at = connection.ops.adapt_datetimefield_value
+    ops = connection.ops
+    at = ops.adapt_datetimefield_value
+
+    def json_value(value):
+        # Most events carry empty labels, links and images: a constant costs nothing to encode.
+        empty = _EMPTY_JSON.get(type(value)) if not value else None
+        return empty if empty is not None else ops.adapt_json_value(value, None)
+
     started_at = event.started_at
     params = {
-        "now": at(now), "integration": integration.pk, "group_key": event.group_key, "open": list(OPEN_STATUSES),
+        "now": at(now), "integration": integration.pk, "group_key": event.group_key, "open": _OPEN,
         "dedup_key": event.dedup_key, "status": AlertStatus.FIRING.value,
         "summary": (event.summary or event.dedup_key)[:1024], "source": event.source[:255],
         "severity": event.severity, "component": event.component[:255], "group": event.group[:255],
-        "alert_class": event.alert_class[:255], "details": json_value(event.details, None),
-        "labels": json_value(event.labels, None), "annotations": json_value(event.annotations, None),
-        "links": json_value(event.links, None), "images": json_value(event.images, None),
+        "alert_class": event.alert_class[:255], "details": json_value(event.details),
+        "labels": json_value(event.labels), "annotations": json_value(event.annotations),
+        "links": json_value(event.links), "images": json_value(event.images),
         "runbook_url": event.runbook_url[:2000], "generator_url": event.generator_url[:2000],
         "started_at": at(started_at) if started_at is not None else None,
     }
@@ -366,18 +393,9 @@ def _join_open_incident(integration: Integration, event: AlertEvent, now: dateti
         row = cursor.fetchone()
     if row is None:
         return None
-    alert_id, *incident_row = row
-    incident = Incident.from_db(connection.alias, ["id", "number", "status", "alert_count"], incident_row)
+    incident = Incident.from_db(connection.alias, ["id", "number", "status", "alert_count"], row[1:])
     incident.last_alert_at = now
-    alert = Alert(
-        pk=alert_id, integration=integration, incident=incident, dedup_key=event.dedup_key,
-        status=AlertStatus.FIRING, summary=params["summary"], source=params["source"], severity=event.severity,
-        component=params["component"], group=params["group"], alert_class=params["alert_class"],
-        details=event.details, labels=event.labels, annotations=event.annotations, links=event.links,
-        images=event.images, runbook_url=params["runbook_url"], generator_url=params["generator_url"],
-        started_at=started_at, received_at=now, last_seen_at=now,
-    )
-    return Outcome("deduplicated", event.dedup_key, incident, alert)
+    return Outcome("deduplicated", event.dedup_key, incident)
 
 
 def _acknowledge(integration: Integration, event: AlertEvent, now: datetime) -> Outcome:

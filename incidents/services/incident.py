@@ -9,7 +9,7 @@ change incident models themselves.
 from datetime import datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from oncall.models import Team, User
@@ -55,14 +55,51 @@ def _check_can_act(by: User | None, team: Team) -> None:
         raise PermissionDenied(f"You are not a member of team {team.slug}.")
 
 
-def _next_number(year: int) -> tuple[int, str]:
-    # Insert-if-missing, then lock: concurrent creators queue on the row lock,
-    # and a rolled-back creation rolls its increment back too (no gaps).
-    IncidentSequence.objects.bulk_create([IncidentSequence(year=year, last=0)], ignore_conflicts=True)
-    seq = IncidentSequence.objects.select_for_update().get(year=year)
-    seq.last += 1
-    seq.save(update_fields=["last"])
-    return seq.last, f"INC-{year}-{seq.last:04d}"
+# Numbering is the last write of a creation: the per-year counter row it
+# increments stays locked until the transaction ends, and every other creation
+# of the year queues on that lock, so everything else (the incident row, its
+# history, services, an alert's rows) is written first. One upsert: the first
+# incident of a year inserts the counter row, every later one increments it; a
+# rolled-back creation rolls the increment back too, so numbers stay gap-free.
+# On PostgreSQL the counter, the incident and its creation history row are
+# numbered in ONE statement (data-modifying CTEs), so the lock is held for that
+# statement and the COMMIT only.
+_NUMBER_SQL = """
+WITH seq AS (
+    INSERT INTO {seq} (year, last) VALUES (%(year)s, 1)
+    ON CONFLICT (year) DO UPDATE SET last = {seq}.last + 1 RETURNING last
+), inc AS (
+    UPDATE {incident} SET sequence = seq.last,
+        number = 'INC-' || %(year)s || '-' || lpad(seq.last::text, greatest(4, length(seq.last::text)), '0')
+    FROM seq WHERE id = %(id)s RETURNING sequence, number
+), history AS (
+    UPDATE {history} h SET sequence = inc.sequence, number = inc.number
+    FROM inc WHERE h.id = %(id)s AND h.number IS NULL
+)
+SELECT sequence, number FROM inc
+"""
+
+
+def _number(incident: Incident) -> None:
+    """Give a new incident its gap-free ``INC-<year>-<NNNN>`` (see _NUMBER_SQL)."""
+    seq, history = IncidentSequence._meta.db_table, Incident.history.model._meta.db_table
+    year = incident.year
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(_NUMBER_SQL.format(seq=seq, incident=Incident._meta.db_table, history=history),
+                           {"year": year, "id": incident.pk})
+            incident.sequence, incident.number = cursor.fetchone()
+            return
+        cursor.execute(
+            f"INSERT INTO {seq} (year, last) VALUES (%s, 1) "  # noqa: S608 - our tables
+            f"ON CONFLICT (year) DO UPDATE SET last = {seq}.last + 1 RETURNING last",
+            [year],
+        )
+        incident.sequence = cursor.fetchone()[0]
+        incident.number = f"INC-{year}-{incident.sequence:04d}"
+        values = [incident.sequence, incident.number, incident.pk]
+        cursor.execute(f"UPDATE {Incident._meta.db_table} SET sequence = %s, number = %s WHERE id = %s", values)  # noqa: S608
+        cursor.execute(f"UPDATE {history} SET sequence = %s, number = %s WHERE id = %s AND number IS NULL", values)  # noqa: S608
 
 
 @transaction.atomic
@@ -84,24 +121,38 @@ def create_incident(
     now: datetime | None = None,
 ) -> Incident:
     """Declare an incident. Numbers are unique and gap-free per year."""
+    return _announce(_create_incident(**locals()), by)
+
+
+def _create_incident(*, title, severity, team, by, services, category, description, impact, started_at,
+                     users_affected, revenue_impact, customer_facing, source, now) -> Incident:
+    """``create_incident`` inside a transaction the caller holds, up to ``_announce``, which the caller runs
+    after its own writes (alert ingestion: the alert group and the alert)."""
     now = now or timezone.now()
     _check_can_act(by, team)
     if started_at and started_at > now:
         raise ValidationError({"started_at": "Impact cannot start in the future."})
-    sequence, number = _next_number(now.year)
     incident = Incident(
-        number=number, year=now.year, sequence=sequence,
-        title=title, description=description, severity=severity, category=category, team=team,
+        year=now.year, title=title, description=description, severity=severity, category=category, team=team,
         impact=impact, started_at=started_at, users_affected=users_affected,
         revenue_impact=revenue_impact, customer_facing=customer_facing,
         declared_by=by, source=source, created_at=now,
     )
-    incident.full_clean(exclude=["number", "year", "sequence", "services", "status"])
+    # A team or severity given as a model instance exists (the foreign key
+    # makes sure anyway): checking it here would be a query each.
+    given = [name for name, value in (("team", team), ("severity", severity), ("declared_by", by)) if value]
+    incident.full_clean(exclude=["number", "year", "sequence", "services", "status", *given])
     incident._history_user = by
     incident._change_reason = f"Declared via {Source(source).label.lower()}"
-    incident.save()
+    incident.save()  # unnumbered until _announce: the number is the creation's last write
     if services:
-        incident.services.set(services)
+        incident.services.add(*services)  # a new incident has none: no need to compare (set)
+    return incident
+
+
+def _announce(incident: Incident, by: User | None) -> Incident:
+    """Number a new incident, then tell the other apps it exists: a creation's last step."""
+    _number(incident)
     signals.incident_created.send(sender=Incident, incident=incident, by=by, transition="create")
     return incident
 

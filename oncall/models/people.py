@@ -6,7 +6,8 @@ from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.text import slugify
-from simple_history.models import HistoricalRecords
+
+from ..history import HistoricalRecords
 
 
 def validate_timezone(value: str) -> None:

@@ -11,7 +11,11 @@
    from several client processes, each with threads holding keep-alive
    connections (http.client);
 5. measures the same server on GET /healthz (the framework's ceiling);
-6. prints events/s, p50/p99 latency, ceiling req/s and the ratio.
+6. measures the same server on POST /bench/floor/ (tests/benchmarks/floor_urls.py):
+   the same JSON bodies, each stored by ONE INSERT in autocommit. It is the
+   floor under any design that stores an event before answering, as
+   ARCHITECTURE.md's ingestion does: no ingest endpoint can beat it;
+7. prints events/s, p50/p99 latency, ceiling req/s and the ratios.
 
 DATABASE_URL may point at another server; only its database name is replaced.
 """
@@ -56,10 +60,12 @@ def fresh_database(admin_url: str) -> None:
 def server_env(bench_url: str) -> dict:
     env = dict(os.environ)
     env.update({
-        "DJANGO_SETTINGS_MODULE": "config.settings", "DATABASE_URL": bench_url, "DEBUG": "0",
+        "DATABASE_URL": bench_url, "DEBUG": "0",
         "SECRET_KEY": "benchmark-only-secret-key-not-for-production-0123456789abcdef",
         "SECURE_SSL_REDIRECT": "0", "ALLOWED_HOSTS": "127.0.0.1,localhost", "LOG_LEVEL": "WARNING",
         "DB_CONN_MAX_AGE": "600",
+        # Vigil's settings plus the floor URL (see floor_settings.py).
+        "DJANGO_SETTINGS_MODULE": "tests.benchmarks.floor_settings",
     })
     env.pop("REDIS_URL", None)  # the embedded default: the bucket lives in the database
     return env
@@ -180,7 +186,9 @@ def load(port, requests, connections, server_pid=None) -> dict:
     """
     todo = iter([_raw(*r) for r in requests])
     pids = _pids(server_pid) if server_pid else {}
-    cpu_before = {name: _cpu_seconds(p) for name, p in pids.items()}
+    # Per process, so that a PostgreSQL backend started during the run (a gunicorn
+    # thread's first connection) counts from zero instead of being missed.
+    cpu_before = {pid: _cpu_seconds([pid]) for group in pids.values() for pid in group}
     client_before = time.process_time()
     selector = selectors.DefaultSelector()
     latencies, statuses = [], {}
@@ -233,7 +241,10 @@ def load(port, requests, connections, server_pid=None) -> dict:
                 active -= 1
     elapsed = time.perf_counter() - started
     n = len(latencies)
-    cpu = {name: (_cpu_seconds(p) - cpu_before[name]) * 1000 / n for name, p in pids.items()}
+    after = _pids(server_pid) if server_pid else {}
+    cpu = {name: sum(max(0.0, _cpu_seconds([pid]) - cpu_before.get(pid, 0.0))  # 0 for a process gone since
+                     for pid in group | pids.get(name, set())) * 1000 / n
+           for name, group in after.items()}
     cpu["client"] = (time.process_time() - client_before) * 1000 / n
     latencies.sort()
     q = statistics.quantiles(latencies, n=100)
@@ -284,6 +295,11 @@ def main() -> None:
     seeded = subprocess.run([PYTHON, "-c", SEED], cwd=ROOT, env=env, check=True,  # noqa: S603
                             capture_output=True, text=True)
     key = seeded.stdout.strip().splitlines()[-1]
+    import psycopg
+
+    with psycopg.connect(bench_url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE bench_floor (id bigserial PRIMARY KEY, body jsonb NOT NULL, "
+                     "received_at timestamptz NOT NULL DEFAULT now())")
 
     port = free_port()
     gunicorn = [str(Path(PYTHON).parent / "gunicorn"), "config.wsgi", "-b", f"127.0.0.1:{port}",
@@ -301,6 +317,9 @@ def main() -> None:
         ingest = load(port, event_requests(key, args.events, args.new_share, args.pool), args.connections,
                       server.pid)
         ceiling = load(port, [("GET", "/healthz", None)] * args.ceiling_requests, args.connections, server.pid)
+        bodies = event_requests(key, args.events, args.new_share, args.pool)
+        floor = load(port, [("POST", "/bench/floor/", body) for _, _, body in bodies], args.connections,
+                     server.pid)
     finally:
         server.terminate()
         server.wait(20)
@@ -315,8 +334,14 @@ def main() -> None:
     print(f"ceiling GET /healthz: {ceiling['n']} requests, {ceiling['rate']:.0f} req/s, "
           f"p50 {ceiling['p50_ms']:.1f} ms, p99 {ceiling['p99_ms']:.1f} ms")
     print(_cpu_line(ceiling))
+    print(f"floor POST /bench/floor/ (the same bodies, one INSERT each): {floor['n']} requests, "
+          f"{floor['rate']:.0f} req/s, p50 {floor['p50_ms']:.1f} ms, p99 {floor['p99_ms']:.1f} ms, "
+          f"statuses {floor['statuses']}")
+    print(_cpu_line(floor))
     print(f"load average at the end: {os.getloadavg()[0]:.2f} (other work on the machine skews every figure)")
     print(f"ratio: {ratio:.0%} of the ceiling (targets: ≥ 500 events/s and ≥ 50%)")
+    print(f"  the floor (one durable INSERT) is {floor['rate'] / ceiling['rate']:.0%} of the ceiling; "
+          f"ingestion is {ingest['rate'] / floor['rate']:.0%} of the floor")
     ok = ingest["rate"] >= 500 and ratio >= 0.5 and set(ingest["statuses"]) == {202}
     print("PASS" if ok else "BELOW TARGET")
 
