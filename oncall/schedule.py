@@ -321,8 +321,28 @@ class Place:
     effective_from: datetime
 
 
+class PersonRef:
+    """A participant known by id only: ``load_rotations(people=False)`` puts these where users would be."""
+
+    __slots__ = ("pk",)
+
+    def __init__(self, pk: int):
+        self.pk = pk
+
+    def __eq__(self, other) -> bool:
+        return getattr(other, "pk", None) == self.pk
+
+    def __hash__(self) -> int:
+        return hash(self.pk)
+
+
+def _set_person(override: Override, person) -> None:
+    # Into the relation's cache, as select_related would: the ``user`` descriptor accepts only users.
+    Override.user.field.set_cached_value(override, person)
+
+
 def load_rotations(teams=None, *, overrides_between: tuple[datetime, datetime] | None = None,
-                   rotations=None) -> list[Rotation]:
+                   rotations=None, people: bool = True) -> list[Rotation]:
     """Rotations ready for shift computation, in four queries whatever their number.
 
     The bulk path for who-is-on-call, pages, reports and tasks. Unlike
@@ -330,7 +350,9 @@ def load_rotations(teams=None, *, overrides_between: tuple[datetime, datetime] |
     row that mentions them) and participants as plain ``Place`` rows: for 200
     teams that halves the time spent building model instances. The rows are
     put where a prefetch would put them, so ``rotation.participants.all()``
-    and ``rotation.overrides.all()`` read them.
+    and ``rotation.overrides.all()`` read them. With ``people=False`` no one
+    is loaded: participants and overriders are ``PersonRef``s (a query less,
+    for callers that load only the people their answer names).
     """
     qs = rotations if rotations is not None else Rotation.objects.all()
     if teams is not None:
@@ -349,10 +371,13 @@ def load_rotations(teams=None, *, overrides_between: tuple[datetime, datetime] |
         overrides = list(Override.objects.filter(rotation_id__in=chosen).overlapping(lo, hi).defer("reason"))
     # Subqueries again, not id lists: a list of a thousand ids costs more to
     # build and parse (client side) than the rows it fetches.
-    people = Q(pk__in=RotationParticipant.objects.filter(rotation_id__in=chosen).values("user_id"))
-    if overrides_between is not None:
-        people |= Q(pk__in=Override.objects.filter(rotation_id__in=chosen).overlapping(lo, hi).values("user_id"))
-    users = {u.pk: u for u in User.objects.only(*USER_FIELDS).filter(people)}
+    if people:
+        named = Q(pk__in=RotationParticipant.objects.filter(rotation_id__in=chosen).values("user_id"))
+        if overrides_between is not None:
+            named |= Q(pk__in=Override.objects.filter(rotation_id__in=chosen).overlapping(lo, hi).values("user_id"))
+        users = {u.pk: u for u in User.objects.only(*USER_FIELDS).filter(named)}
+    else:
+        users = {pk: PersonRef(pk) for pk in {row[1] for row in rows} | {o.user_id for o in overrides}}
     teams_by_id = {t.pk: t for t in Team.objects.filter(pk__in=qs.values("team_id"))}
     places: dict[int, list[Place]] = {pk: [] for pk in ids}
     for rotation_id, user_id, position, effective_from in rows:
@@ -361,7 +386,7 @@ def load_rotations(teams=None, *, overrides_between: tuple[datetime, datetime] |
     by_rotation: dict[int, list[Override]] = {pk: [] for pk in ids}
     for override in overrides:
         if override.rotation_id in by_rotation:
-            override.user = users[override.user_id]
+            _set_person(override, users[override.user_id])
             by_rotation[override.rotation_id].append(override)
     for rotation in found:
         rotation.team = teams_by_id[rotation.team_id]
@@ -388,12 +413,13 @@ def who_is_on_call(at: datetime | None = None, teams=None, *, include_gaps: bool
     """Who is on call at ``at`` in every rotation of ``teams`` (all teams if None).
 
     Runs in a constant number of queries however many teams (``load_rotations``:
-    rotations, participants, overrides, people, teams; plus one for long shifts).
+    rotations, participants, overrides, teams; the people on call; plus one for long shifts).
     With ``include_gaps`` a rotation with nobody on call appears with ``user=None``.
     """
     at = _aware(at or djtz.now())
     lo, hi = at - _ONCALL_NEAR, at + _ONCALL_NEAR
-    rotations = load_rotations(teams, overrides_between=(lo, hi))
+    # Computed with people known by id; only those on call are loaded, at the end.
+    rotations = load_rotations(teams, overrides_between=(lo, hi), people=False)
     current = {rotation.pk: shift_at(rotation, at) for rotation in rotations}
     wide = [
         rotation for rotation in rotations
@@ -403,18 +429,22 @@ def who_is_on_call(at: datetime | None = None, teams=None, *, include_gaps: bool
     if wide:
         far: dict[int, list[Override]] = {rotation.pk: [] for rotation in wide}
         for override in (Override.objects.filter(rotation__in=wide)
-                         .overlapping(at - _ONCALL_FAR, at + _ONCALL_FAR).select_related("user")):
+                         .overlapping(at - _ONCALL_FAR, at + _ONCALL_FAR).defer("reason")):
+            _set_person(override, PersonRef(override.user_id))
             far[override.rotation_id].append(override)
         for rotation in wide:
             current[rotation.pk] = shift_at(rotation, at, far[rotation.pk])
+    on_call = {shift.user.pk for shift in current.values() if shift is not None}
+    users = User.objects.only(*USER_FIELDS).in_bulk(on_call) if on_call else {}
     out = []
     for rotation in rotations:
         shift = current[rotation.pk]
-        if shift is None:
+        user = users.get(shift.user.pk) if shift is not None else None  # None: deleted in between
+        if user is None:
             if include_gaps:
                 out.append(OnCall(rotation.team, rotation, rotation.layer, None, None, None))
             continue
-        out.append(OnCall(rotation.team, rotation, rotation.layer, shift.user, shift.start, shift.end, shift.override))
+        out.append(OnCall(rotation.team, rotation, rotation.layer, user, shift.start, shift.end, shift.override))
     return out
 
 

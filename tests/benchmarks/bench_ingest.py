@@ -57,7 +57,7 @@ def fresh_database(admin_url: str) -> None:
         conn.execute(f'CREATE DATABASE "{DB_NAME}"')
 
 
-def server_env(bench_url: str) -> dict:
+def server_env(bench_url: str, redis_url: str = "") -> dict:
     env = dict(os.environ)
     env.update({
         "DATABASE_URL": bench_url, "DEBUG": "0",
@@ -67,8 +67,10 @@ def server_env(bench_url: str) -> dict:
         # Vigil's settings plus the floor URL (see floor_settings.py).
         "DJANGO_SETTINGS_MODULE": "tests.benchmarks.floor_settings",
     })
-    env.pop("REDIS_URL", None)  # the embedded default: the bucket lives in the database
-    return env
+    env.pop("REDIS_URL", None)
+    if redis_url:  # the production pairing: the token bucket (and Celery's broker) in Redis
+        env["REDIS_URL"] = redis_url
+    return env  # without: the embedded default, the bucket lives in the integration's database row
 
 
 SEED = """
@@ -157,8 +159,8 @@ def _cpu_seconds(pids) -> float:
 
 
 def _pids(server_pid: int) -> dict:
-    """gunicorn (master and workers) and PostgreSQL processes (the server is local)."""
-    gunicorn, postgres = {server_pid}, set()
+    """gunicorn (master and workers), PostgreSQL and Redis processes (the servers are local)."""
+    gunicorn, postgres, redis = {server_pid}, set(), set()
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -172,9 +174,11 @@ def _pids(server_pid: int) -> dict:
             cmdline = (entry / "cmdline").read_bytes().decode(errors="replace")
             if DB_NAME in cmdline or any(w in cmdline for w in ("walwriter", "writer", "checkpointer")):
                 postgres.add(int(entry.name))
+        elif name.startswith("redis-server"):
+            redis.add(int(entry.name))
         elif int(rest[1]) == server_pid:
             gunicorn.add(int(entry.name))
-    return {"gunicorn": gunicorn, "postgres": postgres}
+    return {"gunicorn": gunicorn, "postgres": postgres, "redis": redis}
 
 
 def load(port, requests, connections, server_pid=None) -> dict:
@@ -285,12 +289,15 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16, help="client keep-alive connections")
     parser.add_argument("--new-share", type=float, default=0.1, help="share of triggers with a new dedup key")
     parser.add_argument("--pool", type=int, default=200, help="repeated dedup keys to draw from")
+    parser.add_argument("--redis", default="", metavar="URL",
+                        help="serve with REDIS_URL=URL (token bucket in Redis, as deployed with PostgreSQL); "
+                             "default: the bucket in the database row")
     args = parser.parse_args()
 
     admin_url, bench_url = database_urls()
     print(f"database: fresh {DB_NAME}; migrating…", flush=True)
     fresh_database(admin_url)
-    env = server_env(bench_url)
+    env = server_env(bench_url, args.redis)
     subprocess.run([PYTHON, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)  # noqa: S603
     seeded = subprocess.run([PYTHON, "-c", SEED], cwd=ROOT, env=env, check=True,  # noqa: S603
                             capture_output=True, text=True)
@@ -325,6 +332,7 @@ def main() -> None:
         server.wait(20)
 
     ratio = ingest["rate"] / ceiling["rate"]
+    print(f"token bucket: {'Redis ' + args.redis if args.redis else 'the integration row in PostgreSQL'}")
     print(f"gunicorn: {args.workers} workers × {args.threads} threads ({args.worker_class}); client: "
           f"one process, {args.connections} keep-alive connections (raw sockets, pre-built requests)")
     print(f"events v2 triggers: {ingest['n']} ({args.new_share:.0%} new dedup keys, the rest from "
