@@ -14,6 +14,12 @@ from .models.people import validate_timezone
 from .models.schedule import parse_shift_length
 
 LOCAL_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+
+def local_moment(**options) -> forms.DateTimeField:
+    """A local date and time as browsers send it (``datetime-local``), or typed with a space."""
+    return forms.DateTimeField(widget=LOCAL_INPUT, input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"], **options)
+
 WEEKDAYS = [(0, "Mon"), (1, "Tue"), (2, "Wed"), (3, "Thu"), (4, "Fri"), (5, "Sat"), (6, "Sun")]
 
 
@@ -53,8 +59,7 @@ class RotationForm(_TeamForm):
     layer = forms.SlugField(max_length=60, initial=Rotation.PRIMARY, help_text="primary, secondary or any name.")
     participants = forms.CharField(help_text="Usernames in hand-off order, separated by commas.")
     shift_length = forms.CharField(initial="P7D", help_text="ISO 8601: P7D (a week), P1D (a day), PT12H (12 hours).")
-    handoff_at = forms.DateTimeField(widget=LOCAL_INPUT, input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
-                                     help_text="Local date and time of the first hand-off.")
+    handoff_at = local_moment(help_text="Local date and time of the first hand-off.")
     timezone = forms.CharField(help_text="IANA zone; hand-offs keep their local time across DST.")
     restrict_days = forms.TypedMultipleChoiceField(choices=WEEKDAYS, coerce=int, required=False,
                                                    widget=forms.CheckboxSelectMultiple,
@@ -110,8 +115,7 @@ class RotationForm(_TeamForm):
 class ParticipantsForm(_TeamForm):
     rotation = forms.ModelChoiceField(queryset=Rotation.objects.none())
     participants = forms.CharField(help_text="Usernames in the new hand-off order, separated by commas.")
-    start = forms.DateTimeField(widget=LOCAL_INPUT, input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
-                                label="Effective from")
+    start = local_moment(label="Effective from")
 
     def clean_participants(self):
         names = [n.strip() for n in self.cleaned_data["participants"].split(",") if n.strip()]
@@ -127,8 +131,8 @@ class OverrideForm(_TeamForm):
     rotation = forms.ModelChoiceField(queryset=Rotation.objects.none())
     user = forms.ModelChoiceField(queryset=User.objects.none(), to_field_name="username",
                                   label="Who takes the time")
-    start = forms.DateTimeField(widget=LOCAL_INPUT, input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"])
-    end = forms.DateTimeField(widget=LOCAL_INPUT, input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"])
+    start = local_moment()
+    end = local_moment()
     reason = forms.CharField(max_length=200, required=False)
 
 
@@ -136,8 +140,8 @@ class SwapForm(_TeamForm):
     rotation = forms.ModelChoiceField(queryset=Rotation.objects.none())
     recipient = forms.ModelChoiceField(queryset=User.objects.none(), to_field_name="username",
                                        label="Ask")
-    start = forms.DateTimeField(widget=LOCAL_INPUT, input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"])
-    end = forms.DateTimeField(widget=LOCAL_INPUT, input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"])
+    start = local_moment()
+    end = local_moment()
     message = forms.CharField(max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 

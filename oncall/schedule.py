@@ -343,7 +343,7 @@ def _set_person(override: Override, person) -> None:
 
 def load_rotations(teams=None, *, overrides_between: tuple[datetime, datetime] | None = None,
                    rotations=None, people: bool = True) -> list[Rotation]:
-    """Rotations ready for shift computation, in four queries whatever their number.
+    """Rotations ready for shift computation, in five queries whatever their number (four without people).
 
     The bulk path for who-is-on-call, pages, reports and tasks. Unlike
     ``rotation_queryset`` it loads each person and team once (not once per

@@ -271,10 +271,9 @@ def _open_or_join(integration: Integration, event: AlertEvent, now: datetime) ->
         incident = _create_incident(
             title=(event.summary or event.dedup_key)[:255],
             severity=_severity_for(integration, event.severity),
-            team=service.team, by=None, services=[service], category="other",
+            team=service.team, by=None, services=[service],
             description=f"Opened by the {integration.get_kind_display()} integration “{integration.name}”.",
-            impact="", started_at=started, users_affected=None, revenue_impact=None, customer_facing=False,
-            source=Source.ALERT, now=now,
+            started_at=started, source=Source.ALERT, now=now,
         )
         AlertGroup.objects.filter(pk=group_id).update(incident=incident)
         group = AlertGroup(pk=group_id, integration=integration, dedup_key=event.group_key, incident=incident,
@@ -361,6 +360,13 @@ def _count_alert(incident: Incident, now: datetime, *, added: int) -> None:
 
 
 _EMPTY_JSON = {dict: "{}", list: "[]"}  # the ::jsonb casts of _JOIN_SQL read them
+
+
+def _json_param(value):
+    """A JSON parameter of _JOIN_SQL. Most events carry empty labels, links and images: a constant costs nothing."""
+    empty = _EMPTY_JSON.get(type(value)) if not value else None
+    return empty if empty is not None else connection.ops.adapt_json_value(value, None)
+
 _OPEN = list(OPEN_STATUSES)
 
 # The columns _join_open_incident inserts, in order ("group" is a reserved word).
@@ -407,23 +413,16 @@ def _join_open_incident(integration: Integration, event: AlertEvent, now: dateti
     ``_count_alert``), and alert rows have no history or signals, so the raw
     SQL bypasses nothing. Nothing is queued: joining pages no one.
     """
-    ops = connection.ops
-    at = ops.adapt_datetimefield_value
-
-    def json_value(value):
-        # Most events carry empty labels, links and images: a constant costs nothing to encode.
-        empty = _EMPTY_JSON.get(type(value)) if not value else None
-        return empty if empty is not None else ops.adapt_json_value(value, None)
-
+    at = connection.ops.adapt_datetimefield_value
     started_at = event.started_at
     params = {
         "now": at(now), "integration": integration.pk, "group_key": event.group_key, "open": _OPEN,
         "dedup_key": event.dedup_key, "status": AlertStatus.FIRING.value,
         "summary": (event.summary or event.dedup_key)[:1024], "source": event.source[:255],
         "severity": event.severity, "component": event.component[:255], "group": event.group[:255],
-        "alert_class": event.alert_class[:255], "details": json_value(event.details),
-        "labels": json_value(event.labels), "annotations": json_value(event.annotations),
-        "links": json_value(event.links), "images": json_value(event.images),
+        "alert_class": event.alert_class[:255], "details": _json_param(event.details),
+        "labels": _json_param(event.labels), "annotations": _json_param(event.annotations),
+        "links": _json_param(event.links), "images": _json_param(event.images),
         "runbook_url": event.runbook_url[:2000], "generator_url": event.generator_url[:2000],
         "started_at": at(started_at) if started_at is not None else None,
     }

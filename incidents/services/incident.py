@@ -103,7 +103,13 @@ def _number(incident: Incident) -> None:
 
 
 @transaction.atomic
-def create_incident(
+def create_incident(**fields) -> Incident:
+    """Declare an incident; the arguments are ``_create_incident``'s. Numbers are unique and gap-free per year."""
+    incident = _create_incident(**fields)
+    return _announce(incident, incident.declared_by)
+
+
+def _create_incident(
     *,
     title: str,
     severity: Severity,
@@ -120,14 +126,12 @@ def create_incident(
     source: str = Source.FORM,
     now: datetime | None = None,
 ) -> Incident:
-    """Declare an incident. Numbers are unique and gap-free per year."""
-    return _announce(_create_incident(**locals()), by)
+    """An incident stored with its history and services, not yet numbered nor announced.
 
-
-def _create_incident(*, title, severity, team, by, services, category, description, impact, started_at,
-                     users_affected, revenue_impact, customer_facing, source, now) -> Incident:
-    """``create_incident`` inside a transaction the caller holds, up to ``_announce``, which the caller runs
-    after its own writes (alert ingestion: the alert group and the alert)."""
+    ``create_incident`` is this plus ``_announce`` in one transaction. Alert
+    ingestion calls it inside its own transaction (no savepoint of its own)
+    and runs ``_announce`` after its own writes, so the number comes last.
+    """
     now = now or timezone.now()
     _check_can_act(by, team)
     if started_at and started_at > now:
