@@ -91,6 +91,19 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # busy timeout instead of failing with "database is locked" mid-transaction.
     DATABASES["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20}
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+else:
+    # The ingest hot path (incidents.alert_queries.prepared_cursor) binds on the
+    # server; psycopg prepares such a statement once it has run this many times
+    # on a connection (Django alone would set None: never). Those statements are
+    # planned once, generically: re-planning a custom plan per event cost about
+    # as much PostgreSQL CPU as running it. Django's own cursors bind
+    # client-side and never prepare, so neither setting touches them.
+    # DB_PREPARE_THRESHOLD=off behind a pooler without prepared-statement
+    # support (PgBouncer < 1.21 in transaction mode).
+    _pg_options = DATABASES["default"].setdefault("OPTIONS", {})
+    if env_str("DB_PREPARE_THRESHOLD", "").strip().lower() != "off":
+        _pg_options.setdefault("prepare_threshold", env_int("DB_PREPARE_THRESHOLD", 1))
+        _pg_options["options"] = f"{_pg_options.get('options', '')} -c plan_cache_mode=force_generic_plan".strip()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "oncall.User"

@@ -73,11 +73,13 @@ def prepared_cursor():
     """A Django cursor (query log, execute wrappers, error translation) binding parameters on the server
     (PostgreSQL only).
 
-    psycopg prepares a statement once it has run a few times on a connection,
-    so the hot-path statements (``ratelimit.admit``, the join of
-    ``services.alerts``) are parsed and planned once per connection instead of
-    once per event; Django's default client-side binding cursor cannot
-    prepare. Give parameters in a select list an explicit cast.
+    psycopg prepares a statement once it has run ``prepare_threshold`` times on
+    a connection (set in settings; Django's default is never), and the
+    connection plans prepared statements generically, so the hot-path
+    statements (``ratelimit.admit``, the join of ``services.alerts``) are
+    parsed and planned once per connection instead of once per event.
+    Django's default client-side binding cursor cannot prepare. Give
+    parameters in a select list an explicit cast.
     """
     # Imported here: the module needs psycopg, which a SQLite-only install may lack.
     from django.db.backends.postgresql.base import ServerBindingCursor

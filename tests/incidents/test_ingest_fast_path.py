@@ -58,3 +58,20 @@ def test_a_disabled_integration_does_not_spend_its_tokens(client, events, alice)
 
     assert trigger(client, events.key).status_code == 202
     assert trigger(client, events.key).status_code == 429
+
+
+def test_the_hot_path_statements_are_prepared_once_and_planned_generically(on_postgres, client, events):
+    for _ in range(4):
+        assert trigger(client, events.key).status_code == 202
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements "
+                       "WHERE statement LIKE %s OR statement LIKE %s",
+                       ["%bucket_tokens%", "%INSERT INTO incidents_alert%"])
+        prepared = cursor.fetchall()
+
+    # The key + bucket statement and the join, each parsed once on this connection
+    # and re-planned never: a custom plan per event cost as much as running it.
+    assert len(prepared) == 2
+    assert all(generic >= 2 and custom == 0 for _, generic, custom in prepared)
+    assert Incident.objects.get().alert_count == 4
