@@ -16,7 +16,6 @@ from django.utils import timezone
 
 from oncall.models import Team
 
-from ..alert_queries import prepared_cursor
 from ..models import (
     Alert,
     AlertGroup,
@@ -31,7 +30,7 @@ from ..models import (
     Source,
 )
 from ..models.alert import DEFAULT_SEVERITY_MAP
-from ..models.incident import OPEN_STATUSES
+from . import alerts_pg
 from .incident import _announce, _create_incident, acknowledge_incident, resolve_incident
 
 HEARTBEAT_DEDUP_KEY = "heartbeat"
@@ -106,9 +105,12 @@ def ingest_event(
         if window_id is LOOK_UP:
             window_id = _active_window_id(integration.service_id, now)
         if window_id is None:
-            joined = _join_open_incident(integration, event, now)
-            if joined is not None:
-                return joined
+            incident = alerts_pg.join_open_incident(integration, event, now)
+            if incident is not None:
+                return Outcome("deduplicated", event.dedup_key, incident)
+            incident = alerts_pg.open_incident(integration, event, now)
+            if incident is not None:
+                return Outcome("triggered", event.dedup_key, incident)
     return ingest_events(integration=integration, events=[event], now=now, window_id=window_id)[0]
 
 
@@ -328,9 +330,9 @@ def _trigger(integration: Integration, event: AlertEvent, window, now: datetime)
             _count_alert(incident, now, added=0)
             return Outcome("updated", event.dedup_key, incident)
     # The open group and its incident are ours (locked): on PostgreSQL add the alert and count it in one statement.
-    joined = _join_open_incident(integration, event, now) if connection.vendor == "postgresql" else None
+    joined = alerts_pg.join_open_incident(integration, event, now) if connection.vendor == "postgresql" else None
     if joined is not None:
-        incident.alert_count, incident.last_alert_at = joined.incident.alert_count, now
+        incident.alert_count, incident.last_alert_at = joined.alert_count, now
     else:
         _new_alert(integration, event, now, incident=incident)
         _count_alert(incident, now, added=1)
@@ -357,83 +359,6 @@ def _count_alert(incident: Incident, now: datetime, *, added: int) -> None:
             "last_alert_at = %s, updated_at = %s WHERE id = %s",
             [added, at, at, incident.pk],
         )
-
-
-_EMPTY_JSON = {dict: "{}", list: "[]"}  # the ::jsonb casts of _JOIN_SQL read them
-
-
-def _json_param(value):
-    """A JSON parameter of _JOIN_SQL. Most events carry empty labels, links and images: a constant costs nothing."""
-    empty = _EMPTY_JSON.get(type(value)) if not value else None
-    return empty if empty is not None else connection.ops.adapt_json_value(value, None)
-
-_OPEN = list(OPEN_STATUSES)
-
-# The columns _join_open_incident inserts, in order ("group" is a reserved word).
-_ALERT_COLUMNS = (
-    'integration_id, incident_id, dedup_key, status, summary, source, severity, component, "group", alert_class, '
-    "details, labels, annotations, links, images, runbook_url, generator_url, started_at, received_at, last_seen_at"
-)
-_JOIN_SQL = (
-    # Bump the count of the open incident of the key (taking its row lock) ...
-    f"WITH inc AS (UPDATE {Incident._meta.db_table} "  # noqa: S608 - our names, values are parameters
-    "SET alert_count = alert_count + 1, last_alert_at = %(now)s, updated_at = %(now)s "
-    f"WHERE id = (SELECT incident_id FROM {AlertGroup._meta.db_table} "
-    "WHERE integration_id = %(integration)s AND dedup_key = %(group_key)s AND closed_at IS NULL) "
-    "AND status = ANY(%(open)s) RETURNING id, number, status, alert_count), "
-    # ... and store the alert on it, only if that row was updated.
-    f"ins AS (INSERT INTO {Alert._meta.db_table} ({_ALERT_COLUMNS}) "
-    # Casts: with server-side binding a parameter in a select list has no type of its own.
-    "SELECT %(integration)s::bigint, inc.id, %(dedup_key)s::text, %(status)s::text, %(summary)s::text, "
-    "%(source)s::text, %(severity)s::text, %(component)s::text, %(group)s::text, %(alert_class)s::text, "
-    "%(details)s::jsonb, %(labels)s::jsonb, %(annotations)s::jsonb, %(links)s::jsonb, %(images)s::jsonb, "
-    "%(runbook_url)s::text, %(generator_url)s::text, %(started_at)s::timestamptz, %(now)s::timestamptz, "
-    "%(now)s::timestamptz FROM inc RETURNING id) "
-    "SELECT ins.id, inc.id, inc.number, inc.status, inc.alert_count FROM inc, ins"
-)
-
-
-def _join_open_incident(integration: Integration, event: AlertEvent, now: datetime) -> Outcome | None:
-    """Join the open incident of the event's key in ONE statement (PostgreSQL); None if there is none.
-
-    A data-modifying CTE bumps the incident's alert count and inserts the
-    alert. One statement is atomic by itself, so in autocommit there is no
-    BEGIN/COMMIT round trip (inside an outer transaction it simply joins it).
-
-    Races: the UPDATE takes the incident row lock and PostgreSQL re-checks
-    ``status`` on the latest row version once it has it, so if a resolve
-    (ingestion's, or a person's through ``resolve_incident``, both lock the
-    incident) commits first we update nothing, insert nothing and return None;
-    the caller then takes the full path, which closes the group and opens a
-    new incident. The group row is read, not locked: this statement waits for
-    no lock while holding one (the alert's FK check takes only KEY SHARE on
-    the integration), so it cannot deadlock with the group-then-incident order
-    of the full path. Counts stay exact: the increment runs under the lock.
-    The denormalised fields are excluded from Incident's history (see
-    ``_count_alert``), and alert rows have no history or signals, so the raw
-    SQL bypasses nothing. Nothing is queued: joining pages no one.
-    """
-    at = connection.ops.adapt_datetimefield_value
-    started_at = event.started_at
-    params = {
-        "now": at(now), "integration": integration.pk, "group_key": event.group_key, "open": _OPEN,
-        "dedup_key": event.dedup_key, "status": AlertStatus.FIRING.value,
-        "summary": (event.summary or event.dedup_key)[:1024], "source": event.source[:255],
-        "severity": event.severity, "component": event.component[:255], "group": event.group[:255],
-        "alert_class": event.alert_class[:255], "details": _json_param(event.details),
-        "labels": _json_param(event.labels), "annotations": _json_param(event.annotations),
-        "links": _json_param(event.links), "images": _json_param(event.images),
-        "runbook_url": event.runbook_url[:2000], "generator_url": event.generator_url[:2000],
-        "started_at": at(started_at) if started_at is not None else None,
-    }
-    with prepared_cursor() as cursor:
-        cursor.execute(_JOIN_SQL, params)
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    incident = Incident.from_db(connection.alias, ["id", "number", "status", "alert_count"], row[1:])
-    incident.last_alert_at = now
-    return Outcome("deduplicated", event.dedup_key, incident)
 
 
 def _acknowledge(integration: Integration, event: AlertEvent, now: datetime) -> Outcome:

@@ -7,7 +7,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from incidents.models import Alert, Incident
+from incidents.models import Alert, Incident, Integration
 from incidents.services import update_integration
 
 pytestmark = pytest.mark.django_db
@@ -60,7 +60,8 @@ def test_a_disabled_integration_does_not_spend_its_tokens(client, events, alice)
     assert trigger(client, events.key).status_code == 429
 
 
-def test_the_hot_path_statements_are_prepared_once_and_planned_generically(on_postgres, client, events):
+def test_the_hot_path_statements_are_prepared_once_and_planned_generically(on_postgres, client, events, settings):
+    settings.REDIS_URL = ""  # the token bucket in the integration row, in the key's statement
     for _ in range(4):
         assert trigger(client, events.key).status_code == 202
 
@@ -75,3 +76,61 @@ def test_the_hot_path_statements_are_prepared_once_and_planned_generically(on_po
     assert len(prepared) == 2
     assert all(generic >= 2 and custom == 0 for _, generic, custom in prepared)
     assert Incident.objects.get().alert_count == 4
+
+
+def _row(model, pk_field, pk, skip):
+    row = model.objects.filter(**{pk_field: pk}).values().get()
+    return {name: value for name, value in row.items() if name not in skip}
+
+
+def test_a_new_key_opens_the_same_rows_in_one_statement_as_through_the_orm(on_postgres, events, checkout):
+    """The one-statement path (new key, PostgreSQL) writes what the ORM path writes, field for field."""
+    from incidents.services import AlertEvent, ingest_event, ingest_events
+
+    update_integration(integration=events, by=None, severity_map={"warning": "SEV2"})
+    events = Integration.objects.get(pk=events.pk)  # as the endpoint loads it
+    now = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
+
+    def event(key):
+        return AlertEvent(action="trigger", dedup_key=key, summary="Disk 97% on db1", severity="warning",
+                          source="db1", details={"disk": "97%"}, started_at=datetime(2026, 11, 23, 9, tzinfo=UTC))
+
+    with CaptureQueriesContext(connection) as fast_queries:
+        fast = ingest_event(integration=events, event=event("fast"), now=now, window_id=None).incident
+    orm = ingest_events(integration=events, events=[event("orm")], now=now, window_id=None)[0].incident
+
+    # Key + token are the endpoint's; here: the join that finds nothing, then the one statement.
+    assert len(fast_queries.captured_queries) == 2
+    differ = {"id", "number", "sequence"}
+    assert _row(Incident, "pk", fast.pk, differ) == _row(Incident, "pk", orm.pk, differ)
+    assert fast.number == f"INC-2026-{fast.sequence:04d}" and orm.sequence == fast.sequence + 1
+    history = Incident.history.model
+    differ |= {"history_id", "history_date"}  # the ORM stamps the wall clock, this the event's time
+    assert _row(history, "id", fast.pk, differ) == _row(history, "id", orm.pk, differ)
+    created = history.objects.get(id=fast.pk)
+    assert (created.number, created.history_date, created.history_type) == (fast.number, now, "+")
+    assert list(fast.services.all()) == list(orm.services.all()) == [checkout]
+    assert fast.severity.name == "SEV2" and fast.alert_count == 1
+    differ = {"id", "incident_id", "dedup_key"}
+    assert _row(Alert, "incident", fast.pk, differ) == _row(Alert, "incident", orm.pk, differ)
+    group = fast.alert_groups.get()
+    assert (group.dedup_key, group.closed_at, group.created_at) == ("fast", None, now)
+
+
+def test_a_receiver_failing_on_a_new_alert_incident_stores_nothing(on_postgres, client, events):
+    from incidents import signals
+
+    def refuse(**kwargs):
+        raise RuntimeError("listener failed")
+
+    signals.incident_created.connect(refuse)
+    try:
+        with pytest.raises(RuntimeError):
+            trigger(client, events.key, dedup="refused")
+    finally:
+        signals.incident_created.disconnect(refuse)
+
+    assert not Incident.objects.exists() and not Alert.objects.exists()
+    assert not events.groups.exists()
+    assert trigger(client, events.key, dedup="refused").status_code == 202
+    assert Incident.objects.get().number.endswith("-0001")
