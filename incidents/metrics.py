@@ -37,8 +37,8 @@ REQUEST_LATENCY = Histogram(
 )
 
 
-def count_event(integration, kind: str, outcome: str) -> None:
-    EVENTS.labels(integration=str(integration.pk) if integration is not None else "unknown",
+def count_event(integration_id: int | None, kind: str, outcome: str) -> None:
+    EVENTS.labels(integration=str(integration_id) if integration_id is not None else "unknown",
                   kind=kind, outcome=outcome).inc()
 
 

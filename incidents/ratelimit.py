@@ -12,6 +12,18 @@ Where the bucket lives:
   On PostgreSQL ``admit`` folds the key lookup, this UPDATE and the
   maintenance-window check into that one statement (one round trip).
 
+Leases (PostgreSQL with the database bucket): a taking one token per event
+is a statement per event. An endpoint that can use them asks ``admit`` for a
+lease: the same conditional UPDATE then takes up to a tenth of a second's
+worth of tokens (at most 50, at most the burst, at least 1), the event spends
+one and this process keeps the rest for one second (``spend_lease``). The
+site-wide limit still holds exactly — a token is never spent twice, only a
+little later or, if the lease expires, not at all — and the next events of
+the key need no bucket statement: ``services.alerts.ingest_leased_trigger``
+re-checks the key, the integration and the maintenance window inside the
+statement that stores the alert. Changing or rotating an integration drops
+this process's leases at once; other processes' expire within a second.
+
 If Redis is unreachable we let the event through (and log it): losing alerts
 is worse than losing the limit for a moment.
 """
@@ -19,6 +31,7 @@ is worse than losing the limit for a moment.
 import hmac
 import logging
 import math
+import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -131,7 +144,43 @@ class Admission:
     window_id: int | None = None  # the service's maintenance window active at ``now``
 
 
-def admit(key: str, *, kind: str, now: datetime, backend: str | None = None) -> Admission:
+# --- leases ------------------------------------------------------------------------
+
+LEASE_MAX = 50  # tokens one admission may take for this process
+LEASE_SECONDS = 1.0  # unspent leased tokens are dropped after this
+_leases: dict[str, list] = {}  # key digest -> [integration id, tokens left, expires (monotonic)]
+_leases_lock = threading.Lock()
+
+
+def spend_lease(key: str) -> tuple[int, str] | None:
+    """Spend one token of this process's lease for ``key``: (integration id, key digest), or None if none is left."""
+    digest = key_digest(key)
+    if digest is None:
+        return None
+    with _leases_lock:
+        lease = _leases.get(digest)
+        if lease is None or lease[1] < 1 or lease[2] <= time.monotonic():
+            return None
+        lease[1] -= 1
+        return lease[0], digest
+
+
+def _keep_lease(digest: str, integration_id: int, tokens: int) -> None:
+    with _leases_lock:
+        if tokens > 0:
+            _leases[digest] = [integration_id, tokens, time.monotonic() + LEASE_SECONDS]
+        else:
+            _leases.pop(digest, None)
+
+
+def forget_leases(integration_id: int) -> None:
+    """Drop this process's leased tokens of an integration (its limit, state or key changed)."""
+    with _leases_lock:
+        for digest in [d for d, lease in _leases.items() if lease[0] == integration_id]:
+            del _leases[digest]
+
+
+def admit(key: str, *, kind: str, now: datetime, backend: str | None = None, tokens: str = "one") -> Admission:
     """Find the integration of ``key``, take one of its tokens, and find its service's active maintenance window.
 
     A token is taken only from an enabled integration of ``kind`` (the
@@ -142,11 +191,15 @@ def admit(key: str, *, kind: str, now: datetime, backend: str | None = None) -> 
     re-checks the condition on the locked row) as a data-modifying CTE, and
     the window as a scalar subquery. Elsewhere (SQLite, Redis): the lookup
     with the window is one SELECT, then ``take``.
+
+    ``tokens``: "one" for this event; "lease" for this event and, on
+    PostgreSQL with the database bucket, a lease for the next ones (see
+    ``spend_lease``); "none" when the event already spent a leased token.
     """
     backend = backend or ("redis" if settings.REDIS_URL else "db")
     if backend != "db" or connection.vendor != "postgresql":
         integration, window_id = lookup_integration(key, window_at=now)
-        if integration is None or not integration.enabled or integration.kind != kind:
+        if integration is None or not integration.enabled or integration.kind != kind or tokens == "none":
             return Admission(integration, None, window_id)
         return Admission(integration, take(integration, now=now.timestamp(), backend=backend), window_id)
 
@@ -154,21 +207,32 @@ def admit(key: str, *, kind: str, now: datetime, backend: str | None = None) -> 
     if digest is None:
         return Admission(None)
     table, at, stamp = Integration._meta.db_table, connection.ops.adapt_datetimefield_value(now), now.timestamp()
+    # How many tokens to take: up to ``want``, and for a lease a tenth of a
+    # second's worth (at most the burst); all of them or, if fewer are left, the whole ones left.
+    want = {"one": 1, "lease": LEASE_MAX, "none": 0}[tokens]
+    size = "LEAST(%(want)s::integer, GREATEST(1, LEAST(FLOOR(rate_per_second / 10.0)::integer, burst)))"
+    available = _available_sql().replace("%s", "%(stamp)s")
+    taking = f"LEAST({size}, FLOOR({available})::integer)"
     sql = (
         f"WITH found AS (SELECT {', '.join(FIND_COLUMNS)}, bucket_tokens, bucket_at FROM {table} "  # noqa: S608
-        "WHERE key_hash = %s), "
-        f"taken AS (UPDATE {table} SET bucket_tokens = {_available_sql()} - 1, bucket_at = %s "
-        f"WHERE id = (SELECT id FROM found WHERE enabled AND kind = %s) AND {_available_sql()} >= 1 RETURNING id) "
-        f"SELECT found.*, EXISTS (SELECT 1 FROM taken), ({active_window_sql('found.service_id')}){_ASYNC} FROM found"
+        "WHERE key_hash = %(digest)s), "
+        f"taken AS (UPDATE {table} SET bucket_lease = {taking}, bucket_tokens = {available} - {taking}, "
+        "bucket_at = %(stamp)s WHERE id = (SELECT id FROM found WHERE enabled AND kind = %(kind)s) "
+        f"AND %(want)s::integer > 0 AND {available} >= 1 RETURNING bucket_lease) "
+        "SELECT found.*, (SELECT bucket_lease FROM taken), "
+        f"({active_window_sql('found.service_id').replace('%s', '%(at)s')}){_ASYNC} FROM found"
     )
     if connection.in_atomic_block:
         sql = sql.replace(_ASYNC, "")  # never make a caller's transaction asynchronous
     with prepared_cursor() as cursor:
-        cursor.execute(sql, [digest, stamp, stamp, stamp, kind, stamp, stamp, at, at])
+        cursor.execute(sql, {"digest": digest, "want": want, "stamp": stamp, "kind": kind, "at": at})
         row = cursor.fetchone()
     if row is None or not hmac.compare_digest(row[FIND_COLUMNS.index("key_hash")], digest):
         return Admission(None)
     integration = integration_from_row(row)
-    tokens, bucket_at, taken, window_id = row[len(FIND_COLUMNS):len(FIND_COLUMNS) + 4]
-    refused = not taken and integration.enabled and integration.kind == kind
-    return Admission(integration, _refused(integration, tokens, bucket_at, stamp) if refused else None, window_id)
+    bucket_tokens, bucket_at, taken, window_id = row[len(FIND_COLUMNS):len(FIND_COLUMNS) + 4]
+    if taken and tokens == "lease":
+        _keep_lease(digest, integration.pk, taken - 1)
+    refused = not taken and want and integration.enabled and integration.kind == kind
+    return Admission(integration, _refused(integration, bucket_tokens, bucket_at, stamp) if refused else None,
+                     window_id)

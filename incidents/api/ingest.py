@@ -22,7 +22,7 @@ from django.views.decorators.csrf import csrf_exempt
 from .. import ratelimit
 from ..metrics import REQUEST_LATENCY, count_event
 from ..models import IntegrationKind
-from ..services.alerts import ingest_event, ingest_events, ping_heartbeat
+from ..services.alerts import ingest_event, ingest_events, ingest_leased_trigger, ping_heartbeat
 from .ingest_serializers import parse_alertmanager, parse_events_v2, parse_webhook
 from .integrations import urlpatterns as integration_urls
 
@@ -93,14 +93,13 @@ def _respond(kind: str, handler):
     @csrf_exempt
     def view(request, *args, **kwargs):
         started = time.perf_counter()
-        integration = None
         try:
-            integration, status, body, outcomes = handler(request, *args, **kwargs)
+            integration_id, status, body, outcomes = handler(request, *args, **kwargs)
             for outcome in outcomes:
-                count_event(integration, kind, outcome)
+                count_event(integration_id, kind, outcome)
             response = JsonResponse(body, status=status)
         except Refused as refused:
-            count_event(refused.integration, kind, refused.outcome)
+            count_event(refused.integration.pk if refused.integration else None, kind, refused.outcome)
             response = JsonResponse(refused.body, status=refused.status)
             for name, value in refused.headers.items():
                 response[name] = value
@@ -145,7 +144,16 @@ def _events_v2(request):
     if not routing_key:
         raise _pd_error(400, "Event object is invalid", errors or ["'routing_key' is missing."])
     now = timezone.now()
-    admission = ratelimit.admit(routing_key, kind=IntegrationKind.EVENTS_V2, now=now)
+    # A token leased by an earlier event of this key: one statement stores the event
+    # (it re-checks what admission would); else, or if it finds nothing, admission.
+    leased = None if errors else ratelimit.spend_lease(routing_key)
+    if leased is not None:
+        outcome = ingest_leased_trigger(integration_id=leased[0], key_digest=leased[1],
+                                        kind=IntegrationKind.EVENTS_V2, event=event, now=now)
+        if outcome is not None:
+            return leased[0], 202, _pd_success(outcome), [outcome.result]
+    admission = ratelimit.admit(routing_key, kind=IntegrationKind.EVENTS_V2, now=now,
+                                tokens="lease" if leased is None else "none")
     integration = admission.integration
     if integration is None:
         raise _pd_error(400, "Event object is invalid", ["Invalid routing key"], outcome="unknown_key")
@@ -153,9 +161,13 @@ def _events_v2(request):
         _admitted(admission, IntegrationKind.EVENTS_V2, _pd_shape, _pd_429)
         if errors:
             raise _pd_error(400, "Event object is invalid", errors)
-        outcome = ingest_event(integration=integration, event=event, now=now, window_id=admission.window_id)
-    body = {"status": "success", "message": "Event processed", "dedup_key": outcome.dedup_key}
-    return integration, 202, body, [outcome.result]
+        outcome = ingest_event(integration=integration, event=event, now=now, window_id=admission.window_id,
+                               try_join=leased is None)
+    return integration.pk, 202, _pd_success(outcome), [outcome.result]
+
+
+def _pd_success(outcome) -> dict:
+    return {"status": "success", "message": "Event processed", "dedup_key": outcome.dedup_key}
 
 
 def _bearer(request) -> str:
@@ -182,7 +194,7 @@ def _alertmanager(request):
         outcomes = ingest_events(integration=integration, events=events, now=now, window_id=admission.window_id)
     incidents = sorted({o.incident.number for o in outcomes if o.incident is not None})
     body = {"status": "success", "message": "Alerts processed", "alerts": len(outcomes), "incidents": incidents}
-    return integration, 202, body, [o.result for o in outcomes]
+    return integration.pk, 202, body, [o.result for o in outcomes]
 
 
 def _by_path_key(key, kind, now):
@@ -206,7 +218,7 @@ def _webhook(request, key):
         outcome = ingest_event(integration=integration, event=event, now=now, window_id=admission.window_id)
     body = {"status": "success", "message": "Event processed", "dedup_key": outcome.dedup_key,
             "incident": outcome.incident.number if outcome.incident else None}
-    return integration, 202, body, [outcome.result]
+    return integration.pk, 202, body, [outcome.result]
 
 
 def _heartbeat(request, key):
@@ -217,7 +229,7 @@ def _heartbeat(request, key):
     with _counted_against(integration):
         _admitted(admission, IntegrationKind.HEARTBEAT, _api_error, _api_429)
         outcome = ping_heartbeat(integration=integration)
-    return integration, 200, {"status": "ok", "resolved": outcome.result == "resolved"}, ["ping"]
+    return integration.pk, 200, {"status": "ok", "resolved": outcome.result == "resolved"}, ["ping"]
 
 
 events_v2_view = _respond("events_v2", _events_v2)

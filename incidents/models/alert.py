@@ -80,6 +80,8 @@ class Integration(models.Model):
     # The database token bucket (used when REDIS_URL is not set); seconds since the epoch.
     bucket_tokens = models.FloatField(null=True, blank=True, editable=False)
     bucket_at = models.FloatField(null=True, blank=True, editable=False)
+    # Tokens the last admission took (1, or a lease: see incidents.ratelimit).
+    bucket_lease = models.PositiveIntegerField(null=True, blank=True, editable=False)
 
     # Heartbeats only.
     interval_seconds = models.PositiveIntegerField(
@@ -101,7 +103,7 @@ class Integration(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     history = HistoricalRecords(
-        excluded_fields=["bucket_tokens", "bucket_at", "heartbeat_state", "last_ping_at", "due_at"]
+        excluded_fields=["bucket_tokens", "bucket_at", "bucket_lease", "heartbeat_state", "last_ping_at", "due_at"]
     )
     objects = IntegrationQuerySet.as_manager()
 

@@ -6,6 +6,7 @@ from .alerts import (
     check_heartbeats,
     ingest_event,
     ingest_events,
+    ingest_leased_trigger,
     ping_heartbeat,
 )
 from .catalog import create_service, update_service
@@ -40,6 +41,7 @@ __all__ = [
     "end_maintenance_window",
     "ingest_event",
     "ingest_events",
+    "ingest_leased_trigger",
     "ping_heartbeat",
     "rotate_integration_key",
     "update_integration",

@@ -91,27 +91,46 @@ LOOK_UP = object()
 
 
 def ingest_event(
-    *, integration: Integration, event: AlertEvent, now: datetime | None = None, window_id=LOOK_UP
+    *, integration: Integration, event: AlertEvent, now: datetime | None = None, window_id=LOOK_UP,
+    try_join: bool = True,
 ) -> Outcome:
     """Apply one event. Same guarantees as ``ingest_events``.
 
-    On PostgreSQL a trigger that joins an open incident (most events) is one
-    statement, atomic on its own (``_join_open_incident``); anything else (a
-    new key, a maintenance window, an upsert, ack, resolve) takes the full
-    transaction of ``ingest_events``.
+    On PostgreSQL a trigger is one statement, atomic on its own, when it joins
+    an open incident (most events) or opens one for a new key (``alerts_pg``);
+    anything else (a maintenance window, an upsert, ack, resolve, a lost race)
+    takes the full transaction of ``ingest_events``. ``try_join=False``: the
+    caller just tried the join (``ingest_leased_trigger``) and found nothing.
     """
     now = now or timezone.now()
     if event.action == "trigger" and not event.upsert and connection.vendor == "postgresql":
         if window_id is LOOK_UP:
             window_id = _active_window_id(integration.service_id, now)
         if window_id is None:
-            incident = alerts_pg.join_open_incident(integration, event, now)
+            incident = alerts_pg.join_open_incident(integration, event, now) if try_join else None
             if incident is not None:
                 return Outcome("deduplicated", event.dedup_key, incident)
             incident = alerts_pg.open_incident(integration, event, now)
             if incident is not None:
                 return Outcome("triggered", event.dedup_key, incident)
     return ingest_events(integration=integration, events=[event], now=now, window_id=window_id)[0]
+
+
+def ingest_leased_trigger(*, integration_id: int, key_digest: str, kind: str, event: AlertEvent,
+                          now: datetime) -> Outcome | None:
+    """A plain trigger admitted by a leased token (``ratelimit.spend_lease``): join the open incident of its key.
+
+    One statement (PostgreSQL), which also checks what the endpoint's
+    admission would have: the key is still the integration's, which is
+    enabled and of ``kind``, and its service has no maintenance window now.
+    None if anything is amiss or the key has no open incident: the caller
+    then admits the event without taking another token and calls
+    ``ingest_event(try_join=False)``.
+    """
+    if event.action != "trigger" or event.upsert or connection.vendor != "postgresql":
+        return None
+    incident = alerts_pg.join_admitted(integration_id, key_digest, kind, event, now)
+    return Outcome("deduplicated", event.dedup_key, incident) if incident is not None else None
 
 
 @transaction.atomic

@@ -29,6 +29,7 @@ from ..models import (
     Incident,
     IncidentSequence,
     Integration,
+    MaintenanceWindow,
     Service,
     Severity,
 )
@@ -59,10 +60,10 @@ def _json(value):
     return empty if empty is not None else connection.ops.adapt_json_value(value, None)
 
 
-def _alert_params(integration: Integration, event, now: datetime) -> dict:
+def _alert_params(integration_id: int, event, now: datetime) -> dict:
     at = connection.ops.adapt_datetimefield_value
     return {
-        "now": at(now), "integration": integration.pk, "group_key": event.group_key,
+        "now": at(now), "integration": integration_id, "group_key": event.group_key,
         "dedup_key": event.dedup_key, "status": AlertStatus.FIRING.value,
         "summary": (event.summary or event.dedup_key)[:1024], "source": event.source[:255],
         "severity": event.severity, "component": event.component[:255], "group": event.group[:255],
@@ -78,16 +79,33 @@ _OPEN_SQL = ", ".join(f"'{status}'" for status in OPEN_STATUSES)  # our own cons
 
 # --- joining the open incident of a key ------------------------------------------
 
-_JOIN_SQL = (
-    # Bump the count of the open incident of the key (taking its row lock) ...
-    f"WITH inc AS (UPDATE {Incident._meta.db_table} "  # noqa: S608 - our names, values are parameters
-    "SET alert_count = alert_count + 1, last_alert_at = %(now)s, updated_at = %(now)s "
-    f"WHERE id = (SELECT incident_id FROM {AlertGroup._meta.db_table} "
-    "WHERE integration_id = %(integration)s AND dedup_key = %(group_key)s AND closed_at IS NULL) "
-    f"AND status IN ({_OPEN_SQL}) RETURNING id, number, status, alert_count), "
-    # ... and store the alert on it, only if that row was updated.
-    f"ins AS (INSERT INTO {Alert._meta.db_table} ({_ALERT_COLUMNS}) SELECT {_ALERT_VALUES} FROM inc RETURNING id) "
-    "SELECT inc.id, inc.number, inc.status, inc.alert_count FROM inc, ins"
+def _join_sql(group: str) -> str:
+    return (
+        # Bump the count of the open incident of the key (taking its row lock) ...
+        f"WITH inc AS (UPDATE {Incident._meta.db_table} "  # noqa: S608 - our names, values are parameters
+        f"SET alert_count = alert_count + 1, last_alert_at = %(now)s, updated_at = %(now)s WHERE id = ({group}) "
+        f"AND status IN ({_OPEN_SQL}) RETURNING id, number, status, alert_count), "
+        # ... and store the alert on it, only if that row was updated.
+        f"ins AS (INSERT INTO {Alert._meta.db_table} ({_ALERT_COLUMNS}) SELECT {_ALERT_VALUES} FROM inc RETURNING id) "
+        "SELECT inc.id, inc.number, inc.status, inc.alert_count FROM inc, ins"
+    )
+
+
+# The incident of the key's open group.
+_JOIN_SQL = _join_sql(
+    f"SELECT incident_id FROM {AlertGroup._meta.db_table} "  # noqa: S608 - our names
+    "WHERE integration_id = %(integration)s AND dedup_key = %(group_key)s AND closed_at IS NULL"
+)
+# The same, for an event admitted by a leased token (ratelimit.spend_lease): only
+# if the key is still the integration's, it is enabled and of the endpoint's kind,
+# and its service is not in a maintenance window, as ratelimit.admit would check.
+_ADMITTED_JOIN_SQL = _join_sql(
+    f"SELECT g.incident_id FROM {AlertGroup._meta.db_table} g "  # noqa: S608 - our names
+    f"JOIN {Integration._meta.db_table} i ON i.id = g.integration_id "
+    "WHERE g.integration_id = %(integration)s AND g.dedup_key = %(group_key)s AND g.closed_at IS NULL "
+    "AND i.key_hash = %(digest)s AND i.enabled AND i.kind = %(kind)s AND NOT EXISTS ("
+    f"SELECT 1 FROM {MaintenanceWindow._meta.db_table} w "
+    "WHERE w.service_id = i.service_id AND w.starts_at <= %(now)s AND w.ends_at > %(now)s)"
 )
 
 
@@ -111,8 +129,20 @@ def join_open_incident(integration: Integration, event, now: datetime) -> Incide
     rows have no history or signals, so the raw SQL bypasses nothing.
     Nothing is queued: joining pages no one.
     """
+    return _join(_JOIN_SQL, _alert_params(integration.pk, event, now), now)
+
+
+def join_admitted(integration_id: int, digest: str, kind: str, event, now: datetime) -> Incident | None:
+    """``join_open_incident`` for an event whose token came from a lease, checking in the same statement what
+    ``ratelimit.admit`` would have checked; None if anything is amiss (or there is no open incident)."""
+    params = _alert_params(integration_id, event, now)
+    params.update(digest=digest, kind=kind)
+    return _join(_ADMITTED_JOIN_SQL, params, now)
+
+
+def _join(sql: str, params: dict, now: datetime) -> Incident | None:
     with prepared_cursor() as cursor:
-        cursor.execute(_JOIN_SQL, _alert_params(integration, event, now))
+        cursor.execute(sql, params)
         row = cursor.fetchone()
     if row is None:
         return None
@@ -205,7 +235,7 @@ def open_incident(integration: Integration, event, now: datetime) -> Incident | 
         description=f"Opened by the {integration.get_kind_display()} integration “{integration.name}”.",
         created_at=now,
     )
-    params = _alert_params(integration, event, now)
+    params = _alert_params(integration.pk, event, now)
     params.update({f"f_{f.attname}": f.get_db_prep_save(getattr(incident, f.attname), connection) for f in fields})
     fallback = DEFAULT_SEVERITY_MAP.get(event.severity, "SEV1")
     params.update({"year": now.year, "service": integration.service_id, "payload_severity": event.severity,

@@ -13,6 +13,7 @@ from django.utils import timezone
 from oncall.models import User
 from oncall.permissions import can_manage_team
 
+from .. import ratelimit
 from ..models import Integration, IntegrationKind, MaintenanceWindow, Service, Severity
 from ..models.alert import KEY_PREFIX_LENGTH, PAYLOAD_SEVERITIES, hash_key
 
@@ -85,6 +86,7 @@ def rotate_integration_key(*, integration: Integration, by: User | None, now: da
     locked._history_user = by
     locked._change_reason = "key rotated"
     locked.save(update_fields=["key_prefix", "key_hash", "key_rotated_at"])
+    ratelimit.forget_leases(locked.pk)
     integration.key_prefix, integration.key_hash = locked.key_prefix, locked.key_hash
     return key
 
@@ -110,6 +112,7 @@ def update_integration(*, integration: Integration, by: User | None, **fields) -
         locked._history_user = by
         locked._change_reason = "changed " + ", ".join(changed)
         locked.save(update_fields=changed)
+        ratelimit.forget_leases(locked.pk)
     return locked
 
 

@@ -39,15 +39,23 @@ def test_a_joining_trigger_stores_every_field_of_its_alert(client, events):
     assert incident.alert_count == 2
 
 
-def test_a_joining_trigger_is_two_statements_on_postgres(on_postgres, client, events):
-    trigger(client, events.key)
+def test_a_joining_trigger_is_one_statement_while_the_process_holds_leased_tokens(on_postgres, client, events,
+                                                                                    settings):
+    settings.REDIS_URL = ""  # the token bucket in the integration row
+    # 60/s: an admission takes a tenth of a second's worth, 6 tokens: 1 for its event, 5 leased.
+    assert trigger(client, events.key).status_code == 202
 
-    with CaptureQueriesContext(connection) as queries:
-        assert trigger(client, events.key).status_code == 202
+    counts = []
+    for _ in range(6):
+        with CaptureQueriesContext(connection) as queries:
+            assert trigger(client, events.key).status_code == 202
+        counts.append(len(queries.captured_queries))
 
-    # Key + rate-limit token + maintenance window; then incident count + alert insert.
-    assert len(queries.captured_queries) == 2
-    assert Incident.objects.get().alert_count == 2
+    # Leased: incident count + alert insert, re-checking key, integration and window.
+    # Then key + tokens + window; then the join.
+    assert counts == [1, 1, 1, 1, 1, 2]
+    assert Incident.objects.get().alert_count == 7
+    assert Integration.objects.get(pk=events.pk).bucket_lease == 6
 
 
 def test_a_disabled_integration_does_not_spend_its_tokens(client, events, alice):
@@ -62,6 +70,7 @@ def test_a_disabled_integration_does_not_spend_its_tokens(client, events, alice)
 
 def test_the_hot_path_statements_are_prepared_once_and_planned_generically(on_postgres, client, events, settings):
     settings.REDIS_URL = ""  # the token bucket in the integration row, in the key's statement
+    update_integration(integration=events, by=None, rate_per_second=5)  # under 10/s: no leases, a token per event
     for _ in range(4):
         assert trigger(client, events.key).status_code == 202
 
