@@ -12,8 +12,8 @@ Where the bucket lives:
   On PostgreSQL ``admit`` folds the key lookup, this UPDATE and the
   maintenance-window check into that one statement (one round trip).
 
-Leases (PostgreSQL with the database bucket): a taking one token per event
-is a statement per event. An endpoint that can use them asks ``admit`` for a
+Leases (PostgreSQL, with the bucket in the database or in Redis): taking one
+token per event is a round trip per event. An endpoint that can use them asks ``admit`` for a
 lease: the same conditional UPDATE then takes up to a tenth of a second's
 worth of tokens (at most 50, at most the burst, at least 1), the event spends
 one and this process keeps the rest for one second (``spend_lease``). The
@@ -59,11 +59,12 @@ local state = redis.call('HMGET', KEYS[1], 'tokens', 'at')
 local tokens = tonumber(state[1]) or burst
 local at = tonumber(state[2]) or now
 if now > at then tokens = math.min(burst, tokens + (now - at) * rate) end
-local allowed = 0
-if tokens >= 1 then tokens = tokens - 1; allowed = 1 end
+local want = tonumber(ARGV[4]) or 1
+local taken = 0
+if tokens >= 1 then taken = math.min(want, math.floor(tokens)); tokens = tokens - taken end
 redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(math.max(now, at)))
 redis.call('EXPIRE', KEYS[1], math.ceil(burst / math.max(rate, 0.001)) + 60)
-return {allowed, tostring(tokens)}
+return {taken, tostring(tokens)}
 """
 
 _redis = None
@@ -86,17 +87,33 @@ def _retry_after(tokens: float, rate: float) -> int:
 
 def take(integration: Integration, *, now: float | None = None, backend: str | None = None) -> int | None:
     """Take one token. None if the event may go ahead, else the seconds to wait (for Retry-After)."""
+    return _take(integration, 1, now=now, backend=backend)[1]
+
+
+def lease_size(integration: Integration) -> int:
+    """Tokens one admission takes for a lease: a tenth of a second's worth, at most the burst and LEASE_MAX."""
+    return min(LEASE_MAX, max(1, min(integration.rate_per_second // 10, integration.burst)))
+
+
+def _take(integration: Integration, want: int, *, now: float | None = None,
+          backend: str | None = None) -> tuple[int, int | None]:
+    """Take up to ``want`` tokens (the whole ones left if fewer): (taken, None), or (0, seconds to wait).
+
+    The database bucket outside ``admit`` takes one at a time (``want`` must be 1).
+    """
     now = time.time() if now is None else now
     rate, burst = float(integration.rate_per_second), float(integration.burst)
     backend = backend or ("redis" if settings.REDIS_URL else "db")
     if backend == "redis":
         try:
-            allowed, tokens = _redis_script()(keys=[f"vigil:ratelimit:integration:{integration.pk}"],
-                                              args=[rate, burst, now])
+            taken, tokens = _redis_script()(keys=[f"vigil:ratelimit:integration:{integration.pk}"],
+                                            args=[rate, burst, now, want])
         except Exception:  # noqa: BLE001 - any Redis failure: fail open, see module docstring
             log.warning("rate limit: Redis unavailable, letting the event through", exc_info=True)
-            return None
-        return None if int(allowed) else _retry_after(float(tokens), rate)
+            return 1, None
+        return (int(taken), None) if int(taken) else (0, _retry_after(float(tokens), rate))
+    if want != 1:
+        raise ValueError("the database bucket takes one token at a time outside admit")
 
     # One conditional UPDATE refills and takes a token atomically. Raw SQL: it
     # runs for every event and compiling the ORM expression costs more than running it.
@@ -107,9 +124,9 @@ def take(integration: Integration, *, now: float | None = None, backend: str | N
         cursor.execute(sql, [now, now, now, integration.pk, now, now])
         taken = cursor.rowcount
     if taken:
-        return None
+        return 1, None
     row = Integration.objects.filter(pk=integration.pk).values("bucket_tokens", "bucket_at").first() or {}
-    return _refused(integration, row.get("bucket_tokens"), row.get("bucket_at"), now)
+    return 0, _refused(integration, row.get("bucket_tokens"), row.get("bucket_at"), now)
 
 
 def _available_sql() -> str:
@@ -201,7 +218,13 @@ def admit(key: str, *, kind: str, now: datetime, backend: str | None = None, tok
         integration, window_id = lookup_integration(key, window_at=now)
         if integration is None or not integration.enabled or integration.kind != kind or tokens == "none":
             return Admission(integration, None, window_id)
-        return Admission(integration, take(integration, now=now.timestamp(), backend=backend), window_id)
+        # Leases only where a leased event can be stored in one statement: PostgreSQL (with Redis here).
+        leasing = tokens == "lease" and backend == "redis" and connection.vendor == "postgresql"
+        taken, retry = _take(integration, lease_size(integration) if leasing else 1, now=now.timestamp(),
+                             backend=backend)
+        if leasing and taken:
+            _keep_lease(key_digest(key), integration.pk, taken - 1)
+        return Admission(integration, retry, window_id)
 
     digest = key_digest(key)
     if digest is None:

@@ -5,6 +5,7 @@ import shutil
 import socket
 import subprocess
 import time
+from datetime import UTC, datetime
 
 import pytest
 
@@ -105,6 +106,20 @@ def test_redis_token_bucket_behaves_like_the_database_one(events, alice, redis_u
     assert [ratelimit.take(integration, now=t + 1000) for _ in range(4)] == [None, None, None, 1]
     # Nothing was written to the row: the bucket lives in Redis.
     assert Integration.objects.get(pk=integration.pk).bucket_at is None
+
+
+def test_redis_bucket_leases_tokens_like_the_database_one(on_postgres, events, alice, redis_url):
+    update_integration(integration=events, by=alice, rate_per_second=100, burst=10)
+    now = datetime(2026, 11, 23, 12, tzinfo=UTC)
+
+    first = ratelimit.admit(events.key, kind="events_v2", now=now, tokens="lease")
+    spent = [ratelimit.spend_lease(events.key) for _ in range(10)]
+    again = ratelimit.admit(events.key, kind="events_v2", now=now, tokens="lease")
+
+    # One token for the admitted event, nine leased to this process, then none left.
+    assert first.retry_after is None and [s is not None for s in spent] == [True] * 9 + [False]
+    assert again.retry_after == 1
+    assert Integration.objects.get(pk=events.pk).bucket_at is None  # the bucket lives in Redis
 
 
 def test_unreachable_redis_lets_events_through(events, settings):
