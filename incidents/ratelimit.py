@@ -13,8 +13,8 @@ Where the bucket lives:
   maintenance-window check into that one statement (one round trip).
 
 Leases (PostgreSQL, with the bucket in the database or in Redis): taking one
-token per event is a round trip per event. An endpoint that can use them asks ``admit`` for a
-lease: the same conditional UPDATE then takes up to a tenth of a second's
+token per event is a round trip per event. An endpoint that can use them
+(Events v2) asks ``admit`` for a lease: the bucket then gives up to a tenth of a second's
 worth of tokens (at most 50, at most the burst, at least 1), the event spends
 one and this process keeps the rest for one second (``spend_lease``). The
 site-wide limit still holds exactly — a token is never spent twice, only a
@@ -210,8 +210,8 @@ def admit(key: str, *, kind: str, now: datetime, backend: str | None = None, tok
     with the window is one SELECT, then ``take``.
 
     ``tokens``: "one" for this event; "lease" for this event and, on
-    PostgreSQL with the database bucket, a lease for the next ones (see
-    ``spend_lease``); "none" when the event already spent a leased token.
+    PostgreSQL (bucket in the row or in Redis), a lease for the next ones
+    (see ``spend_lease``); "none" when the event already spent a leased token.
     """
     backend = backend or ("redis" if settings.REDIS_URL else "db")
     if backend != "db" or connection.vendor != "postgresql":

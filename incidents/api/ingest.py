@@ -6,7 +6,9 @@ negotiation), the error shapes are the foreign APIs' own, and this is the
 hot path. Each request: size check (413) → JSON (400) → key (400/401/404) →
 rate limit (429) → validation (400) → one transaction (202). Nothing is
 stored unless everything is valid. The key lookup, the rate-limit token and
-the maintenance-window check are one statement (``ratelimit.admit``).
+the maintenance-window check are one statement (``ratelimit.admit``); an
+Events v2 trigger that spends a token its process leased skips it and is
+stored by one statement that repeats those checks (``ingest_leased_trigger``).
 """
 
 import json
