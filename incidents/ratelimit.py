@@ -70,6 +70,9 @@ return {taken, tostring(tokens)}
 _redis = None
 _script = None
 
+LEASE_MAX = 50  # tokens one admission may take for this process
+LEASE_SECONDS = 1.0  # unspent leased tokens are dropped after this
+
 
 def _redis_script():
     global _redis, _script
@@ -163,8 +166,6 @@ class Admission:
 
 # --- leases ------------------------------------------------------------------------
 
-LEASE_MAX = 50  # tokens one admission may take for this process
-LEASE_SECONDS = 1.0  # unspent leased tokens are dropped after this
 _leases: dict[str, list] = {}  # key digest -> [integration id, tokens left, expires (monotonic)]
 _leases_lock = threading.Lock()
 

@@ -211,11 +211,7 @@ def _severity_for(integration: Integration, payload_severity: str) -> Severity |
     wanted = integration.severity_name(payload_severity)
     fallback = DEFAULT_SEVERITY_MAP.get(payload_severity, "SEV1")
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT id, name, rank FROM {Severity._meta.db_table} "  # noqa: S608 - our table
-            "ORDER BY CASE WHEN name = %s THEN 0 WHEN name = %s THEN 1 ELSE 2 END, rank LIMIT 1",
-            [wanted, fallback],
-        )
+        cursor.execute(alerts_pg.severity_choice_sql("id, name, rank", wanted="%s", fallback="%s"), [wanted, fallback])
         row = cursor.fetchone()
     return Severity.from_db(connection.alias, ["id", "name", "rank"], row) if row else None
 

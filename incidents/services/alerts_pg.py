@@ -153,6 +153,12 @@ def _join(sql: str, params: dict, now: datetime) -> Incident | None:
 
 # --- opening an incident for a new key -------------------------------------------
 
+def severity_choice_sql(columns: str, *, wanted: str, fallback: str) -> str:
+    """SELECT ``columns`` of the severity named ``wanted``, else ``fallback``, else the highest (SQL expressions)."""
+    return (f"SELECT {columns} FROM {Severity._meta.db_table} "  # noqa: S608 - our table and expressions
+            f"ORDER BY CASE WHEN name = {wanted} THEN 0 WHEN name = {fallback} THEN 1 ELSE 2 END, rank LIMIT 1")
+
+
 def _param(field) -> str:
     return f"%(f_{field.attname})s::{field.db_type(connection)}"
 
@@ -166,16 +172,13 @@ def _open_sql() -> tuple[str, tuple]:
     simple-history would.
     """
     incident_table, history_model = Incident._meta.db_table, Incident.history.model
+    mapped = (f"COALESCE((SELECT severity_map ->> %(payload_severity)s FROM {Integration._meta.db_table} "  # noqa: S608
+              "WHERE id = %(integration)s), %(fallback)s)")  # the integration's map, else the default one
     computed = {  # the columns the statement computes; every other one is a parameter
         "id": "claim.incident_id",
         "number": "'INC-' || %(year)s || '-' || lpad(seq.last::text, greatest(4, length(seq.last::text)), '0')",
         "sequence": "seq.last",
-        "severity_id": (
-            f"(SELECT id FROM {Severity._meta.db_table} ORDER BY CASE WHEN name = COALESCE("  # noqa: S608
-            f"(SELECT severity_map ->> %(payload_severity)s FROM {Integration._meta.db_table} "
-            "WHERE id = %(integration)s), %(fallback)s) THEN 0 WHEN name = %(fallback)s THEN 1 ELSE 2 END, "
-            "rank LIMIT 1)"
-        ),
+        "severity_id": f"({severity_choice_sql('id', wanted=mapped, fallback='%(fallback)s')})",
         "team_id": f"(SELECT team_id FROM {Service._meta.db_table} WHERE id = %(service)s)",  # noqa: S608
         "alert_count": "1",
         "last_alert_at": "%(now)s::timestamptz",
