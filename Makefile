@@ -39,7 +39,7 @@ run: demo
 	  $(VENV)/bin/celery -A config beat --loglevel=INFO & \
 	  $(PY) manage.py runserver $(HOST):$(PORT)
 
-## test: the whole test suite (browser tests need /usr/bin/chromium: apt-get install -y chromium).
+## test: the whole test suite (browser and interoperability tests need Debian's chromium and prometheus-alertmanager).
 test: venv
 	$(PY) manage.py makemigrations --check --dry-run >/dev/null || { echo "Models changed without a migration: run manage.py makemigrations"; exit 1; }
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
