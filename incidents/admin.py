@@ -13,6 +13,19 @@ from .models import Incident, Note, RoleAssignment, Service, Severity, Source, S
 class SeverityAdmin(admin.ModelAdmin):
     list_display = ["name", "rank", "acknowledge_target", "resolve_target"]
 
+    # Incidents PROTECT the severities they use. The last severity may not go
+    # either: declaring an incident and alert ingestion both need one. So one
+    # at a time from its own page, never in bulk.
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and not Severity.objects.exclude(pk=obj.pk).exists():
+            return False
+        return super().has_delete_permission(request, obj)
+
 
 @admin.register(Service)
 class ServiceAdmin(SimpleHistoryAdmin):

@@ -4,8 +4,8 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 
-from incidents.models import Incident
-from tests.factories import make_incident, severity
+from incidents.models import Incident, Severity
+from tests.factories import ensure_severities, make_incident, severity
 
 pytestmark = pytest.mark.django_db
 
@@ -84,3 +84,18 @@ def test_declaring_in_the_admin_numbers_the_incident_and_records_history(client,
     assert incident.source == "admin"
     assert list(incident.services.values_list("slug", flat=True)) == ["checkout"]
     assert incident.history.latest().history_user == sam
+
+
+def test_the_last_severity_cannot_be_deleted_in_the_admin(client, sam):
+    ensure_severities()
+    client.force_login(sam)
+    *others, last = Severity.objects.order_by("rank")
+    for spare in others:  # unused severities go one at a time, from their own page
+        response = client.post(reverse("admin:incidents_severity_delete", args=[spare.pk]), {"post": "yes"})
+        assert response.status_code == 302
+    assert list(Severity.objects.all()) == [last]
+    assert client.post(reverse("admin:incidents_severity_delete", args=[last.pk]),
+                       {"post": "yes"}).status_code == 403
+    changelist = client.get(reverse("admin:incidents_severity_changelist")).content.decode()
+    assert "delete_selected" not in changelist
+    assert Severity.objects.filter(pk=last.pk).exists()
