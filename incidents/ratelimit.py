@@ -14,7 +14,7 @@ Where the bucket lives:
 
 Leases (PostgreSQL, with the bucket in the database or in Redis): taking one
 token per event is a round trip per event. An endpoint that can use them
-(Events v2) asks ``admit`` for a lease: the bucket then gives up to a tenth of a second's
+(Events v2, the generic webhook) asks ``admit`` for a lease: the bucket then gives up to a tenth of a second's
 worth of tokens (at most 50, at most the burst, at least 1), the event spends
 one and this process keeps the rest for one second (``spend_lease``). The
 site-wide limit still holds exactly — a token is never spent twice, only a

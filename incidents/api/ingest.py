@@ -7,7 +7,7 @@ hot path. Each request: size check (413) → JSON (400) → key (400/401/404) �
 rate limit (429) → validation (400) → one transaction (202). Nothing is
 stored unless everything is valid. The key lookup, the rate-limit token and
 the maintenance-window check are one statement (``ratelimit.admit``); an
-Events v2 trigger that spends a token its process leased skips it and is
+Events v2 or webhook trigger that spends a token its process leased skips it and is
 stored by one statement that repeats those checks (``ingest_leased_trigger``).
 """
 
@@ -35,16 +35,16 @@ _LATENCY_MIDDLEWARE = "incidents.metrics.RequestLatencyMiddleware"
 class Refused(Exception):
     def __init__(self, status: int, body: dict, headers: dict | None = None, outcome: str = "invalid"):
         self.status, self.body, self.headers, self.outcome = status, body, headers or {}, outcome
-        self.integration = None  # set once the key is known, to count the refusal against it
+        self.integration_id = None  # set once the key is known, to count the refusal against it
 
 
 @contextmanager
-def _counted_against(integration):
-    """Refusals raised inside are counted against ``integration`` (the key was known)."""
+def _counted_against(integration_id: int):
+    """Refusals raised inside are counted against the integration ``integration_id`` (the key was known)."""
     try:
         yield
     except Refused as refused:
-        refused.integration = integration
+        refused.integration_id = integration_id
         raise
 
 
@@ -101,7 +101,7 @@ def _respond(kind: str, handler):
                 count_event(integration_id, kind, outcome)
             response = JsonResponse(body, status=status)
         except Refused as refused:
-            count_event(refused.integration.pk if refused.integration else None, kind, refused.outcome)
+            count_event(refused.integration_id, kind, refused.outcome)
             response = JsonResponse(refused.body, status=refused.status)
             for name, value in refused.headers.items():
                 response[name] = value
@@ -159,7 +159,7 @@ def _events_v2(request):
     integration = admission.integration
     if integration is None:
         raise _pd_error(400, "Event object is invalid", ["Invalid routing key"], outcome="unknown_key")
-    with _counted_against(integration):
+    with _counted_against(integration.pk):
         _admitted(admission, IntegrationKind.EVENTS_V2, _pd_shape, _pd_429)
         if errors:
             raise _pd_error(400, "Event object is invalid", errors)
@@ -187,7 +187,7 @@ def _alertmanager(request):
         raise Refused(401, {"detail": "Send the integration key as Authorization: Bearer <key>.",
                             "code": "not_authenticated"}, {"WWW-Authenticate": 'Bearer realm="vigil"'},
                       outcome="unknown_key")
-    with _counted_against(integration):
+    with _counted_against(integration.pk):
         _admitted(admission, IntegrationKind.ALERTMANAGER, _api_error, _api_429)
         data = _read_json(request, _api_error)
         events, errors = parse_alertmanager(data)
@@ -199,8 +199,8 @@ def _alertmanager(request):
     return integration.pk, 202, body, [o.result for o in outcomes]
 
 
-def _by_path_key(key, kind, now):
-    admission = ratelimit.admit(key, kind=kind, now=now)
+def _by_path_key(key, kind, now, tokens="one"):
+    admission = ratelimit.admit(key, kind=kind, now=now, tokens=tokens)
     if admission.integration is None:
         raise _api_error(404, "No integration has this key; check the URL on the integration's page.",
                          "not_found", outcome="unknown_key")
@@ -210,17 +210,32 @@ def _by_path_key(key, kind, now):
 def _webhook(request, key):
     _only(request, ["POST"])
     now = timezone.now()
-    admission = _by_path_key(key, IntegrationKind.WEBHOOK, now)
+    # As for Events v2: a token leased by an earlier event of this key lets a
+    # trigger that joins an open incident be stored by one statement.
+    leased, parsed = ratelimit.spend_lease(key), None
+    if leased is not None:
+        with _counted_against(leased[0]):
+            parsed = parse_webhook(_read_json(request, _api_error))
+        event, errors = parsed
+        outcome = None if errors else ingest_leased_trigger(
+            integration_id=leased[0], key_digest=leased[1], kind=IntegrationKind.WEBHOOK, event=event, now=now)
+        if outcome is not None:
+            return leased[0], 202, _webhook_success(outcome), [outcome.result]
+    admission = _by_path_key(key, IntegrationKind.WEBHOOK, now, tokens="lease" if leased is None else "none")
     integration = admission.integration
-    with _counted_against(integration):
+    with _counted_against(integration.pk):
         _admitted(admission, IntegrationKind.WEBHOOK, _api_error, _api_429)
-        event, errors = parse_webhook(_read_json(request, _api_error))
+        event, errors = parsed or parse_webhook(_read_json(request, _api_error))
         if errors:
             raise _api_error(400, f"Invalid input: {errors[0]}", "invalid", errors=errors)
-        outcome = ingest_event(integration=integration, event=event, now=now, window_id=admission.window_id)
-    body = {"status": "success", "message": "Event processed", "dedup_key": outcome.dedup_key,
+        outcome = ingest_event(integration=integration, event=event, now=now, window_id=admission.window_id,
+                               try_join=leased is None)
+    return integration.pk, 202, _webhook_success(outcome), [outcome.result]
+
+
+def _webhook_success(outcome) -> dict:
+    return {"status": "success", "message": "Event processed", "dedup_key": outcome.dedup_key,
             "incident": outcome.incident.number if outcome.incident else None}
-    return integration.pk, 202, body, [outcome.result]
 
 
 def _heartbeat(request, key):
@@ -228,7 +243,7 @@ def _heartbeat(request, key):
     now = timezone.now()
     admission = _by_path_key(key, IntegrationKind.HEARTBEAT, now)
     integration = admission.integration
-    with _counted_against(integration):
+    with _counted_against(integration.pk):
         _admitted(admission, IntegrationKind.HEARTBEAT, _api_error, _api_429)
         outcome = ping_heartbeat(integration=integration)
     return integration.pk, 200, {"status": "ok", "resolved": outcome.result == "resolved"}, ["ping"]

@@ -6,11 +6,12 @@
 2. seeds a team, a service and an events_v2 integration (rate limit raised
    out of the way: the bucket still runs on every event, it just never says no);
 3. starts gunicorn (config.wsgi, gthread) on a free loopback port, DEBUG=0;
-4. posts Events v2 triggers — a mix of new dedup keys and keys repeated from
-   a pool, so both "open an incident" and "join an incident" are measured —
-   from several client processes, each with threads holding keep-alive
-   connections (http.client);
-5. measures the same server on GET /healthz (the framework's ceiling);
+4. measures GET /healthz (the framework's ceiling), then posts Events v2
+   triggers — a mix of new dedup keys and keys repeated from a pool, so both
+   "open an incident" and "join an incident" are measured — then measures
+   /healthz again; the higher ceiling counts. One client process drives
+   every keep-alive connection with pre-built raw requests;
+5. reads the CPU each side spent per request from /proc;
 6. measures the same server on POST /bench/floor/ (tests/benchmarks/floor_urls.py):
    the same JSON bodies, each stored by ONE INSERT in autocommit. It is the
    floor under any design that stores an event before answering, as
@@ -321,9 +322,14 @@ def main() -> None:
         load(port, warm, 4)
         load(port, [("GET", "/healthz", None)] * 1000, 4)
 
+        # The ceiling is measured before and after the events and the higher one
+        # counts: a dip from other work on the machine cannot inflate the ratio.
+        healthz = [("GET", "/healthz", None)] * (args.ceiling_requests // 2)
+        ceilings = [load(port, healthz, args.connections, server.pid)]
         ingest = load(port, event_requests(key, args.events, args.new_share, args.pool), args.connections,
                       server.pid)
-        ceiling = load(port, [("GET", "/healthz", None)] * args.ceiling_requests, args.connections, server.pid)
+        ceilings.append(load(port, healthz, args.connections, server.pid))
+        ceiling = max(ceilings, key=lambda result: result["rate"])
         bodies = event_requests(key, args.events, args.new_share, args.pool)
         floor = load(port, [("POST", "/bench/floor/", body) for _, _, body in bodies], args.connections,
                      server.pid)
@@ -340,7 +346,8 @@ def main() -> None:
     print(f"  {ingest['rate']:.0f} events/s, p50 {ingest['p50_ms']:.1f} ms, p99 {ingest['p99_ms']:.1f} ms")
     print(_cpu_line(ingest))
     print(f"ceiling GET /healthz: {ceiling['n']} requests, {ceiling['rate']:.0f} req/s, "
-          f"p50 {ceiling['p50_ms']:.1f} ms, p99 {ceiling['p99_ms']:.1f} ms")
+          f"p50 {ceiling['p50_ms']:.1f} ms, p99 {ceiling['p99_ms']:.1f} ms "
+          f"(the higher of {' and '.join(str(round(c['rate'])) for c in ceilings)} req/s, before and after the events)")
     print(_cpu_line(ceiling))
     print(f"floor POST /bench/floor/ (the same bodies, one INSERT each): {floor['n']} requests, "
           f"{floor['rate']:.0f} req/s, p50 {floor['p50_ms']:.1f} ms, p99 {floor['p99_ms']:.1f} ms, "
@@ -350,6 +357,8 @@ def main() -> None:
     print(f"ratio: {ratio:.0%} of the ceiling (targets: ≥ 500 events/s and ≥ 50%)")
     print(f"  the floor (one durable INSERT) is {floor['rate'] / ceiling['rate']:.0%} of the ceiling; "
           f"ingestion is {ingest['rate'] / floor['rate']:.0%} of the floor")
+    print(f"  by CPU per request (steadier than rates on a busy machine): /healthz costs "
+          f"{sum(ceiling['cpu_ms'].values()) / sum(ingest['cpu_ms'].values()):.0%} of what an event costs")
     ok = ingest["rate"] >= 500 and ratio >= 0.5 and set(ingest["statuses"]) == {202}
     print("PASS" if ok else "BELOW TARGET")
 

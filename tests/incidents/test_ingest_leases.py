@@ -4,10 +4,12 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from incidents import ratelimit
 from incidents.models import Alert, Incident, Integration
-from incidents.services import create_maintenance_window, update_integration
+from incidents.services import create_integration, create_maintenance_window, update_integration
 
 pytestmark = pytest.mark.django_db
 
@@ -107,3 +109,55 @@ def test_a_new_key_after_a_lease_opens_its_incident(leasing, client, events):
 
     assert sorted(Incident.objects.values_list("alert_count", flat=True)) == [1, 1]
     assert Integration.objects.get(pk=events.pk).bucket_lease == 6  # the second spent a leased token
+
+
+# --- the generic webhook leases too ---------------------------------------------------
+
+@pytest.fixture
+def hook(checkout, alice):
+    integration, key = create_integration(service=checkout, kind="webhook", name="Cron", by=alice)
+    integration.key = key
+    return integration
+
+
+def post_hook(client, key, body):
+    return client.post(f"/api/v1/integrations/webhook/{key}/", json.dumps(body), content_type="application/json")
+
+
+def test_a_webhook_trigger_joins_in_one_statement_while_the_process_holds_leased_tokens(leasing, client, hook):
+    firing = {"title": "Nightly export failed", "dedup_key": "export"}
+    first = post_hook(client, hook.key, firing)
+    assert first.status_code == 202
+
+    counts, replies = [], []
+    for _ in range(6):
+        with CaptureQueriesContext(connection) as queries:
+            replies.append(post_hook(client, hook.key, firing))
+        counts.append(len(queries.captured_queries))
+
+    assert counts == [1, 1, 1, 1, 1, 2]  # five leased tokens, then admission (taking a new lease) + join
+    incident = Incident.objects.get()
+    assert incident.alert_count == 7
+    assert {reply.json()["incident"] for reply in replies} == {first.json()["incident"]} == {incident.number}
+
+
+def test_a_leased_webhook_resolve_and_bad_body_take_the_full_path(leasing, client, hook):
+    assert post_hook(client, hook.key, {"title": "Export failed", "dedup_key": "export"}).status_code == 202
+
+    bad = post_hook(client, hook.key, {"title": "Export failed", "colour": "red"})
+    resolved = post_hook(client, hook.key, {"dedup_key": "export", "status": "resolved"})
+
+    assert bad.status_code == 400 and "colour" in bad.json()["detail"]
+    assert resolved.status_code == 202
+    assert Incident.objects.get().status == "resolved"
+    assert Alert.objects.count() == 1
+
+
+def test_a_webhook_integration_disabled_by_another_process_refuses_despite_a_lease(leasing, client, hook):
+    assert post_hook(client, hook.key, {"title": "Export failed", "dedup_key": "export"}).status_code == 202
+    Integration.objects.filter(pk=hook.pk).update(enabled=False)  # no lease of ours is dropped
+
+    response = post_hook(client, hook.key, {"title": "Export failed", "dedup_key": "export"})
+
+    assert response.status_code == 403
+    assert Incident.objects.get().alert_count == 1
