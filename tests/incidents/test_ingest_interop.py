@@ -52,15 +52,19 @@ def readme_block(heading: str) -> str:
     return match.group(1)
 
 
-def wait_until(check, what: str, timeout: float = 20.0):
-    """Poll ``check`` until it returns something truthy; the senders are other processes and threads."""
+def wait_until(check, what: str, timeout: float = 20.0, log=None):
+    """Poll ``check`` until it returns something truthy; the senders are other processes and threads.
+
+    On timeout the failure quotes the end of ``log()``, the sender's own account of what it did.
+    """
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         result = check()
         if result:
             return result
         time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+    tail = f"; its log ends:\n{log()[-3000:]}" if log else ""
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}{tail}")
 
 
 def free_port() -> int:
@@ -83,11 +87,15 @@ class Alertmanager:
              "--log.level=debug"],
             stdout=self.log, stderr=subprocess.STDOUT,
         )
-        wait_until(self._ready, "Alertmanager to start", timeout=15)
+        try:
+            wait_until(self._ready, "Alertmanager to start", timeout=15, log=self.log_text)
+        except BaseException:
+            self.stop()
+            raise
 
     def _ready(self) -> bool:
         if self.process.poll() is not None:
-            raise AssertionError(f"Alertmanager exited: {Path(self.log.name).read_text()[-2000:]}")
+            raise AssertionError(f"Alertmanager exited: {self.log_text()[-3000:]}")
         try:
             with urllib.request.urlopen(f"{self.url}/-/ready", timeout=1) as response:  # noqa: S310 - loopback
                 return response.status == 200
@@ -108,7 +116,8 @@ class Alertmanager:
             assert response.status == 200
 
     def log_text(self) -> str:
-        self.log.flush()
+        if not self.log.closed:
+            self.log.flush()
         return Path(self.log.name).read_text()
 
     def stop(self) -> None:
@@ -171,7 +180,8 @@ def test_alertmanager_webhook_config_from_the_readme(live_server, alertmanager, 
     labels = {"alertname": "CheckoutErrors", "job": "checkout", "severity": "critical", "instance": "web-1"}
     annotations = {"summary": "Checkout 5xx above 5%", "runbook_url": "https://runbooks.example/checkout"}
     manager.post(labels, annotations)
-    incident = wait_until(lambda: incident_of(integration), "Alertmanager's firing notification")
+    incident = wait_until(lambda: incident_of(integration), "Alertmanager's firing notification",
+                          log=manager.log_text)
     alert = Alert.objects.get(integration=integration)
     assert alert.labels["alertname"] == "CheckoutErrors"
     assert alert.annotations["summary"] == "Checkout 5xx above 5%"
@@ -182,7 +192,7 @@ def test_alertmanager_webhook_config_from_the_readme(live_server, alertmanager, 
 
     manager.post(labels, annotations, resolved=True)
     wait_until(lambda: Incident.objects.get(pk=incident.pk).status == "resolved",
-               "Alertmanager's resolved notification to resolve the incident")
+               "Alertmanager's resolved notification to resolve the incident", log=manager.log_text)
     assert Alert.objects.get(integration=integration).status == "resolved"
 
 
@@ -199,7 +209,8 @@ def test_alertmanager_pagerduty_config_from_the_readme(live_server, alertmanager
 
     labels = {"alertname": "DiskFull", "severity": "warning", "instance": "db-1"}
     manager.post(labels, {"summary": "Disk 95% full on db-1"})
-    incident = wait_until(lambda: incident_of(integration), "Alertmanager's PagerDuty trigger")
+    incident = wait_until(lambda: incident_of(integration), "Alertmanager's PagerDuty trigger",
+                          log=manager.log_text)
     alert = Alert.objects.get(integration=integration)
     assert "DiskFull" in incident.title  # Alertmanager's default PagerDuty description: [FIRING:1] DiskFull …
     assert alert.severity == "warning"  # the README's severity template passed the label through
@@ -208,7 +219,7 @@ def test_alertmanager_pagerduty_config_from_the_readme(live_server, alertmanager
 
     manager.post(labels, {"summary": "Disk 95% full on db-1"}, resolved=True)
     wait_until(lambda: Incident.objects.get(pk=incident.pk).status == "resolved",
-               "Alertmanager's PagerDuty resolve")
+               "Alertmanager's PagerDuty resolve", log=manager.log_text)
     assert Incident.objects.filter(pk=incident.pk, alert_count=1).exists()
 
 
