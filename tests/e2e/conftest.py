@@ -10,8 +10,10 @@ before, and the subprocesses they start, where `check --deploy` rightly objects.
 """
 
 import os
+import re
 
 import pytest
+from playwright.sync_api import Page, expect
 
 
 @pytest.fixture(scope="session")
@@ -40,3 +42,18 @@ def browser_type_launch_args(browser_type_launch_args):
         "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"],
     }
+
+
+@pytest.fixture
+def log_in(live_server):
+    """log_in(page, username, path="/incidents/"): open ``path``, sign in on the login page it sends you to, land back."""
+
+    def go(page: Page, username: str, path: str = "/incidents/") -> None:
+        page.goto(f"{live_server.url}{path}")
+        expect(page).to_have_url(re.compile(r"/accounts/login/\?next="))
+        page.get_by_label("Username").fill(username)
+        page.get_by_label("Password").fill("correct-horse-battery")
+        page.get_by_role("button", name="Log in").click()
+        expect(page).to_have_url(f"{live_server.url}{path}")
+
+    return go

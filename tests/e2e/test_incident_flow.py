@@ -1,7 +1,6 @@
 """A responder declares, acknowledges and resolves an incident in a real browser."""
 
 import os
-import re
 import tempfile
 from pathlib import Path
 
@@ -24,17 +23,8 @@ def responder(bob, checkout):
     return bob
 
 
-def _log_in(page: Page, live_server, username: str) -> None:
-    page.goto(f"{live_server.url}/incidents/")
-    expect(page).to_have_url(re.compile(r"/accounts/login/\?next="))
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill("correct-horse-battery")
-    page.get_by_role("button", name="Log in").click()
-    expect(page).to_have_url(f"{live_server.url}/incidents/")
-
-
-def test_member_declares_acknowledges_and_resolves_an_incident(page: Page, live_server, responder):
-    _log_in(page, live_server, "bob")
+def test_member_declares_acknowledges_and_resolves_an_incident(page: Page, live_server, log_in, responder):
+    log_in(page, "bob")
 
     page.get_by_role("link", name="Declare", exact=True).click()
     page.get_by_label("Title").fill("Card payments declined")
@@ -74,11 +64,11 @@ def test_member_declares_acknowledges_and_resolves_an_incident(page: Page, live_
     assert incident.acknowledged_at is not None and incident.resolved_at is not None
 
 
-def test_the_same_flow_works_without_javascript(browser, live_server, responder):
+def test_the_same_flow_works_without_javascript(browser, live_server, log_in, responder):
     context = browser.new_context(java_script_enabled=False)
     page = context.new_page()
     try:
-        _log_in(page, live_server, "bob")
+        log_in(page, "bob")
         page.goto(f"{live_server.url}/incidents/new/")
         page.get_by_label("Title").fill("Search index stale")
         page.get_by_label("Severity").select_option(label="SEV3")
@@ -98,7 +88,7 @@ def test_the_same_flow_works_without_javascript(browser, live_server, responder)
         context.close()
 
 
-def test_incident_page_screenshots_at_mobile_and_desktop_width(page: Page, live_server, responder, alice,
+def test_incident_page_screenshots_at_mobile_and_desktop_width(page: Page, live_server, log_in, responder, alice,
                                                                checkout):
     from incidents.services import add_note, assign_role, post_status_update
     from tests.factories import make_incident
@@ -110,7 +100,7 @@ def test_incident_page_screenshots_at_mobile_and_desktop_width(page: Page, live_
     add_note(incident=incident, body="Looking at the database pool.", by=responder)
     post_status_update(incident=incident, state="investigating", body="We are investigating.", by=alice)
 
-    _log_in(page, live_server, "bob")
+    log_in(page, "bob")
     for width, height, name in ((390, 844, "incident-mobile.png"), (1280, 900, "incident-desktop.png")):
         page.set_viewport_size({"width": width, "height": height})
         page.goto(f"{live_server.url}/incidents/{incident.number}/")

@@ -25,23 +25,14 @@ def lead(alice, checkout):
     return alice
 
 
-def _log_in(page: Page, live_server, username: str, path: str) -> None:
-    page.goto(f"{live_server.url}{path}")
-    expect(page).to_have_url(re.compile(r"/accounts/login/\?next="))
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill("correct-horse-battery")
-    page.get_by_role("button", name="Log in").click()
-    expect(page).to_have_url(f"{live_server.url}{path}")
-
-
 def _sender(key: str, live_server) -> pdpyras.EventsAPISession:
     session = pdpyras.EventsAPISession(key)
     session.url = live_server.url
     return session
 
 
-def test_lead_connects_a_pagerduty_client_and_sees_its_alerts(page: Page, live_server, lead):
-    _log_in(page, live_server, "alice", "/services/checkout/integrations/")
+def test_lead_connects_a_pagerduty_client_and_sees_its_alerts(page: Page, live_server, log_in, lead):
+    log_in(page, "alice", "/services/checkout/integrations/")
     page.get_by_label("Kind").select_option(label="PagerDuty Events API v2")
     page.get_by_label("Name").fill("Prometheus eu-west-1")
     page.get_by_role("button", name="Create integration").click()

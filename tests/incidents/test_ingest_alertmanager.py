@@ -20,13 +20,6 @@ def sample(name: str) -> dict:
     return json.loads((SAMPLES / name).read_text())
 
 
-@pytest.fixture
-def am(checkout, alice):
-    integration, key = create_integration(service=checkout, kind="alertmanager", name="Alertmanager", by=alice)
-    integration.key = key
-    return integration
-
-
 def post(client, body, key):
     raw = body if isinstance(body, bytes) else json.dumps(body)
     return client.post(URL, raw, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {key}")

@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 
 from incidents import ratelimit
 from incidents.models import Alert, Incident, Integration
-from incidents.services import create_integration, create_maintenance_window, update_integration
+from incidents.services import create_maintenance_window, update_integration
 
 pytestmark = pytest.mark.django_db
 
@@ -112,13 +112,6 @@ def test_a_new_key_after_a_lease_opens_its_incident(leasing, client, events):
 
 
 # --- the generic webhook leases too ---------------------------------------------------
-
-@pytest.fixture
-def hook(checkout, alice):
-    integration, key = create_integration(service=checkout, kind="webhook", name="Cron", by=alice)
-    integration.key = key
-    return integration
-
 
 def post_hook(client, key, body):
     return client.post(f"/api/v1/integrations/webhook/{key}/", json.dumps(body), content_type="application/json")

@@ -5,16 +5,8 @@ import json
 import pytest
 
 from incidents.models import Alert, Incident
-from incidents.services import create_integration
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def hook(checkout, alice):
-    integration, key = create_integration(service=checkout, kind="webhook", name="Cron jobs", by=alice)
-    integration.url = f"/api/v1/integrations/webhook/{key}/"
-    return integration
 
 
 def post(client, url, body):
