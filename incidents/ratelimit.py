@@ -35,6 +35,7 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
 from django.conf import settings
 from django.db import connection
@@ -198,6 +199,28 @@ def forget_leases(integration_id: int) -> None:
             del _leases[digest]
 
 
+@cache
+def _admit_sql(*, asynchronous: bool) -> str:
+    """``admit``'s statement on PostgreSQL, built once per process (it runs for every event)."""
+    table = Integration._meta.db_table
+    # How many tokens to take: up to ``want``, and for a lease a tenth of a second's
+    # worth (``lease_size``, computed here from the row); all of them or, if fewer
+    # are left, the whole ones left.
+    size = "LEAST(%(want)s::integer, GREATEST(1, LEAST(FLOOR(rate_per_second / 10.0)::integer, burst)))"
+    available = _available_sql().replace("%s", "%(stamp)s")
+    taking = f"LEAST({size}, FLOOR({available})::integer)"
+    return (
+        f"WITH found AS (SELECT {', '.join(FIND_COLUMNS)}, bucket_tokens, bucket_at FROM {table} "  # noqa: S608
+        "WHERE key_hash = %(digest)s), "
+        f"taken AS (UPDATE {table} SET bucket_lease = {taking}, bucket_tokens = {available} - {taking}, "
+        "bucket_at = %(stamp)s WHERE id = (SELECT id FROM found WHERE enabled AND kind = %(kind)s) "
+        f"AND %(want)s::integer > 0 AND {available} >= 1 RETURNING bucket_lease) "
+        "SELECT found.*, (SELECT bucket_lease FROM taken), "
+        f"({active_window_sql('found.service_id').replace('%s', '%(at)s')}){_ASYNC if asynchronous else ''} "
+        "FROM found"
+    )
+
+
 def admit(key: str, *, kind: str, now: datetime, backend: str | None = None, tokens: str = "one") -> Admission:
     """Find the integration of ``key``, take one of its tokens, and find its service's active maintenance window.
 
@@ -230,26 +253,12 @@ def admit(key: str, *, kind: str, now: datetime, backend: str | None = None, tok
     digest = key_digest(key)
     if digest is None:
         return Admission(None)
-    table, at, stamp = Integration._meta.db_table, connection.ops.adapt_datetimefield_value(now), now.timestamp()
-    # How many tokens to take: up to ``want``, and for a lease a tenth of a
-    # second's worth (at most the burst); all of them or, if fewer are left, the whole ones left.
+    at, stamp = connection.ops.adapt_datetimefield_value(now), now.timestamp()
     want = {"one": 1, "lease": LEASE_MAX, "none": 0}[tokens]
-    size = "LEAST(%(want)s::integer, GREATEST(1, LEAST(FLOOR(rate_per_second / 10.0)::integer, burst)))"
-    available = _available_sql().replace("%s", "%(stamp)s")
-    taking = f"LEAST({size}, FLOOR({available})::integer)"
-    sql = (
-        f"WITH found AS (SELECT {', '.join(FIND_COLUMNS)}, bucket_tokens, bucket_at FROM {table} "  # noqa: S608
-        "WHERE key_hash = %(digest)s), "
-        f"taken AS (UPDATE {table} SET bucket_lease = {taking}, bucket_tokens = {available} - {taking}, "
-        "bucket_at = %(stamp)s WHERE id = (SELECT id FROM found WHERE enabled AND kind = %(kind)s) "
-        f"AND %(want)s::integer > 0 AND {available} >= 1 RETURNING bucket_lease) "
-        "SELECT found.*, (SELECT bucket_lease FROM taken), "
-        f"({active_window_sql('found.service_id').replace('%s', '%(at)s')}){_ASYNC} FROM found"
-    )
-    if connection.in_atomic_block:
-        sql = sql.replace(_ASYNC, "")  # never make a caller's transaction asynchronous
+    # Never make a caller's transaction asynchronous.
     with prepared_cursor() as cursor:
-        cursor.execute(sql, {"digest": digest, "want": want, "stamp": stamp, "kind": kind, "at": at})
+        cursor.execute(_admit_sql(asynchronous=not connection.in_atomic_block),
+                       {"digest": digest, "want": want, "stamp": stamp, "kind": kind, "at": at})
         row = cursor.fetchone()
     if row is None or not hmac.compare_digest(row[FIND_COLUMNS.index("key_hash")], digest):
         return Admission(None)

@@ -278,7 +278,6 @@ def _open_or_join(integration: Integration, event: AlertEvent, now: datetime) ->
         group_id = _claim(integration, event.group_key, now)
         if group_id is None:
             continue  # someone else holds the key: join their incident (or close it if resolved)
-        started = event.started_at if event.started_at and event.started_at <= now else None
         if Integration.service.is_cached(integration) and "severity_map" not in integration.get_deferred_fields():
             service = integration.service
         else:
@@ -286,11 +285,8 @@ def _open_or_join(integration: Integration, event: AlertEvent, now: datetime) ->
         # Inside this transaction already: no savepoint of create_incident's own.
         # _trigger numbers and announces it once the alert is stored (_announce).
         incident = _create_incident(
-            title=(event.summary or event.dedup_key)[:255],
-            severity=_severity_for(integration, event.severity),
-            team=service.team, by=None, services=[service],
-            description=f"Opened by the {integration.get_kind_display()} integration “{integration.name}”.",
-            started_at=started, source=Source.ALERT, now=now,
+            severity=_severity_for(integration, event.severity), team=service.team, by=None, services=[service],
+            source=Source.ALERT, now=now, **alerts_pg.incident_fields(integration, event, now),
         )
         AlertGroup.objects.filter(pk=group_id).update(incident=incident)
         group = AlertGroup(pk=group_id, integration=integration, dedup_key=event.group_key, incident=incident,
@@ -301,13 +297,8 @@ def _open_or_join(integration: Integration, event: AlertEvent, now: datetime) ->
 
 def _new_alert(integration, event, now, *, incident=None, window=None) -> Alert:
     return Alert.objects.create(
-        integration=integration, incident=incident, suppressed_by_id=window, dedup_key=event.dedup_key,
-        status=AlertStatus.FIRING, summary=(event.summary or event.dedup_key)[:1024], source=event.source[:255],
-        severity=event.severity, component=event.component[:255], group=event.group[:255],
-        alert_class=event.alert_class[:255], details=event.details, labels=event.labels,
-        annotations=event.annotations, links=event.links, images=event.images,
-        runbook_url=event.runbook_url[:2000], generator_url=event.generator_url[:2000],
-        started_at=event.started_at, received_at=now, last_seen_at=now,
+        integration=integration, incident=incident, suppressed_by_id=window, status=AlertStatus.FIRING,
+        received_at=now, last_seen_at=now, **alerts_pg.alert_fields(event),
     )
 
 

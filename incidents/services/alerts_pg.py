@@ -35,6 +35,7 @@ from ..models import (
 )
 from ..models.alert import DEFAULT_SEVERITY_MAP
 from ..models.incident import OPEN_STATUSES, Source
+from .incident import number_sql
 
 # --- the alert row, shared by both statements ----------------------------------
 
@@ -60,19 +61,40 @@ def _json(value):
     return empty if empty is not None else connection.ops.adapt_json_value(value, None)
 
 
+def alert_fields(event) -> dict:
+    """The alert fields an event sets, cut to their columns' lengths: for both ways of storing an alert."""
+    return {
+        "dedup_key": event.dedup_key, "summary": (event.summary or event.dedup_key)[:1024],
+        "source": event.source[:255], "severity": event.severity, "component": event.component[:255],
+        "group": event.group[:255], "alert_class": event.alert_class[:255], "details": event.details,
+        "labels": event.labels, "annotations": event.annotations, "links": event.links, "images": event.images,
+        "runbook_url": event.runbook_url[:2000], "generator_url": event.generator_url[:2000],
+        "started_at": event.started_at,
+    }
+
+
+def incident_fields(integration: Integration, event, now: datetime) -> dict:
+    """Title, description and start of the incident an event opens: for both ways of opening one."""
+    return {
+        "title": (event.summary or event.dedup_key)[:255],
+        "description": f"Opened by the {integration.get_kind_display()} integration “{integration.name}”.",
+        "started_at": event.started_at if event.started_at and event.started_at <= now else None,
+    }
+
+
+_JSON_FIELDS = ("details", "labels", "annotations", "links", "images")
+
+
 def _alert_params(integration_id: int, event, now: datetime) -> dict:
     at = connection.ops.adapt_datetimefield_value
-    return {
-        "now": at(now), "integration": integration_id, "group_key": event.group_key,
-        "dedup_key": event.dedup_key, "status": AlertStatus.FIRING.value,
-        "summary": (event.summary or event.dedup_key)[:1024], "source": event.source[:255],
-        "severity": event.severity, "component": event.component[:255], "group": event.group[:255],
-        "alert_class": event.alert_class[:255], "details": _json(event.details),
-        "labels": _json(event.labels), "annotations": _json(event.annotations),
-        "links": _json(event.links), "images": _json(event.images),
-        "runbook_url": event.runbook_url[:2000], "generator_url": event.generator_url[:2000],
-        "started_at": at(event.started_at) if event.started_at is not None else None,
-    }
+    params = alert_fields(event)
+    for name in _JSON_FIELDS:
+        params[name] = _json(params[name])
+    if params["started_at"] is not None:
+        params["started_at"] = at(params["started_at"])
+    params.update(now=at(now), integration=integration_id, group_key=event.group_key,
+                  status=AlertStatus.FIRING.value)
+    return params
 
 
 _OPEN_SQL = ", ".join(f"'{status}'" for status in OPEN_STATUSES)  # our own constants: no quoting needed
@@ -176,7 +198,7 @@ def _open_sql() -> tuple[str, tuple]:
               "WHERE id = %(integration)s), %(fallback)s)")  # the integration's map, else the default one
     computed = {  # the columns the statement computes; every other one is a parameter
         "id": "claim.incident_id",
-        "number": "'INC-' || %(year)s || '-' || lpad(seq.last::text, greatest(4, length(seq.last::text)), '0')",
+        "number": number_sql("%(year)s", "seq.last"),
         "sequence": "seq.last",
         "severity_id": f"({severity_choice_sql('id', wanted=mapped, fallback='%(fallback)s')})",
         "team_id": f"(SELECT team_id FROM {Service._meta.db_table} WHERE id = %(service)s)",  # noqa: S608
@@ -232,12 +254,7 @@ def open_incident(integration: Integration, event, now: datetime) -> Incident | 
     receiver's writes commit with the incident, as the signal promises.
     """
     sql, fields = _open_sql()
-    started = event.started_at if event.started_at and event.started_at <= now else None
-    incident = Incident(
-        year=now.year, title=(event.summary or event.dedup_key)[:255], source=Source.ALERT, started_at=started,
-        description=f"Opened by the {integration.get_kind_display()} integration “{integration.name}”.",
-        created_at=now,
-    )
+    incident = Incident(year=now.year, source=Source.ALERT, created_at=now, **incident_fields(integration, event, now))
     params = _alert_params(integration.pk, event, now)
     params.update({f"f_{f.attname}": f.get_db_prep_save(getattr(incident, f.attname), connection) for f in fields})
     fallback = DEFAULT_SEVERITY_MAP.get(event.severity, "SEV1")

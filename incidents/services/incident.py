@@ -7,6 +7,7 @@ change incident models themselves.
 """
 
 from datetime import datetime
+from functools import cache
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
@@ -55,6 +56,14 @@ def _check_can_act(by: User | None, team: Team) -> None:
         raise PermissionDenied(f"You are not a member of team {team.slug}.")
 
 
+def number_sql(year: str, sequence: str) -> str:
+    """PostgreSQL for an incident number, ``INC-<year>-<NNNN>`` (at least 4 digits), from SQL expressions.
+
+    The SQLite path formats the same in Python (``_number``).
+    """
+    return f"'INC-' || {year} || '-' || lpad({sequence}::text, greatest(4, length({sequence}::text)), '0')"
+
+
 # Numbering is the last write of a creation: the per-year counter row it
 # increments stays locked until the transaction ends, and every other creation
 # of the year queues on that lock, so everything else (the incident row, its
@@ -64,30 +73,32 @@ def _check_can_act(by: User | None, team: Team) -> None:
 # On PostgreSQL the counter, the incident and its creation history row are
 # numbered in ONE statement (data-modifying CTEs), so the lock is held for that
 # statement and the COMMIT only.
-_NUMBER_SQL = """
+@cache
+def _number_sql() -> str:
+    """The statement of the comment above (built once: the history model exists only once apps are ready)."""
+    seq, history = IncidentSequence._meta.db_table, Incident.history.model._meta.db_table
+    return f"""
 WITH seq AS (
     INSERT INTO {seq} (year, last) VALUES (%(year)s, 1)
     ON CONFLICT (year) DO UPDATE SET last = {seq}.last + 1 RETURNING last
 ), inc AS (
-    UPDATE {incident} SET sequence = seq.last,
-        number = 'INC-' || %(year)s || '-' || lpad(seq.last::text, greatest(4, length(seq.last::text)), '0')
+    UPDATE {Incident._meta.db_table} SET sequence = seq.last, number = {number_sql("%(year)s", "seq.last")}
     FROM seq WHERE id = %(id)s RETURNING sequence, number
 ), history AS (
     UPDATE {history} h SET sequence = inc.sequence, number = inc.number
     FROM inc WHERE h.id = %(id)s AND h.number IS NULL
 )
 SELECT sequence, number FROM inc
-"""
+"""  # noqa: S608 - our tables; values are parameters
 
 
 def _number(incident: Incident) -> None:
-    """Give a new incident its gap-free ``INC-<year>-<NNNN>`` (see _NUMBER_SQL)."""
+    """Give a new incident its gap-free ``INC-<year>-<NNNN>`` (see _number_sql)."""
     seq, history = IncidentSequence._meta.db_table, Incident.history.model._meta.db_table
     year = incident.year
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute(_NUMBER_SQL.format(seq=seq, incident=Incident._meta.db_table, history=history),
-                           {"year": year, "id": incident.pk})
+            cursor.execute(_number_sql(), {"year": year, "id": incident.pk})
             incident.sequence, incident.number = cursor.fetchone()
             return
         cursor.execute(
