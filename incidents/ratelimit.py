@@ -95,7 +95,10 @@ def take(integration: Integration, *, now: float | None = None, backend: str | N
 
 
 def lease_size(integration: Integration) -> int:
-    """Tokens one admission takes for a lease: a tenth of a second's worth, at most the burst and LEASE_MAX."""
+    """Tokens one admission takes for a lease: a tenth of a second's worth, at most the burst and LEASE_MAX.
+
+    ``_admit_sql`` computes the same in SQL from the integration's row.
+    """
     return min(LEASE_MAX, max(1, min(integration.rate_per_second // 10, integration.burst)))
 
 
