@@ -1,9 +1,9 @@
 """Prometheus metrics of Vigil itself, served at /metrics.
 
-Counters and histograms live in each process. Under gunicorn with several
-workers set PROMETHEUS_MULTIPROC_DIR (an empty directory, wiped at deploy)
-and /metrics adds up every worker's files (prometheus_client's multiprocess
-mode). Incidents open by severity and team are read from the database at
+Counters and histograms live in each process. When PROMETHEUS_MULTIPROC_DIR
+is set, /metrics adds up every worker's files (prometheus_client's
+multiprocess mode). config/gunicorn.conf.py sets it for every gunicorn
+worker. Incidents open by severity and team are read from the database at
 scrape time, so they are right whichever process answers.
 """
 

@@ -5,7 +5,8 @@
 1. creates a fresh PostgreSQL database (vigil_bench) and migrates it;
 2. seeds a team, a service and an events_v2 integration (rate limit raised
    out of the way: the bucket still runs on every event, it just never says no);
-3. starts gunicorn (config.wsgi, gthread) on a free loopback port, DEBUG=0;
+3. starts gunicorn as the README says (config/gunicorn.conf.py: gthread, 3 workers × 4 threads
+   on 2 cores) on a free loopback port, DEBUG=0;
 4. measures GET /healthz (the framework's ceiling), then posts Events v2
    triggers — a mix of new dedup keys and keys repeated from a pool, so both
    "open an incident" and "join an incident" are measured — then measures
@@ -69,6 +70,7 @@ def server_env(bench_url: str, redis_url: str = "") -> dict:
         "DJANGO_SETTINGS_MODULE": "tests.benchmarks.floor_settings",
     })
     env.pop("REDIS_URL", None)
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)  # the server makes its own (config/gunicorn.conf.py)
     if redis_url:  # the production pairing: the token bucket (and Celery's broker) in Redis
         env["REDIS_URL"] = redis_url
     return env  # without: the embedded default, the bucket lives in the integration's database row
@@ -310,9 +312,11 @@ def main() -> None:
                      "received_at timestamptz NOT NULL DEFAULT now())")
 
     port = free_port()
-    gunicorn = [str(Path(PYTHON).parent / "gunicorn"), "config.wsgi", "-b", f"127.0.0.1:{port}",
-                "-w", str(args.workers), "-k", args.worker_class, "--threads", str(args.threads),
-                "--keep-alive", "30", "--backlog", "2048", "--log-level", "warning"]
+    # The README's production command (config/gunicorn.conf.py: gthread, keep-alive, metrics of every
+    # worker added up), with the shape given on the command line.
+    gunicorn = [str(Path(PYTHON).parent / "gunicorn"), "-c", "config/gunicorn.conf.py", "config.wsgi",
+                "-b", f"127.0.0.1:{port}", "-w", str(args.workers), "-k", args.worker_class,
+                "--threads", str(args.threads), "--backlog", "2048", "--log-level", "warning"]
     server = subprocess.Popen(gunicorn, cwd=ROOT, env=env)  # noqa: S603 - our own command line
     try:
         wait_for(port)
