@@ -86,8 +86,9 @@ def production_server(transactional_db, on_postgres):
         (metrics_dir,) = set(_metrics_dirs()) - before
         yield port, metrics_dir
         server.send_signal(signal.SIGTERM)
-        server.wait(20)
-        assert not metrics_dir.exists(), "gunicorn left its private metrics directory behind"
+        log = server.communicate(timeout=30)[0]
+        left = sorted(p.name for p in metrics_dir.glob("*")) if metrics_dir.exists() else None
+        assert left is None, f"gunicorn left its private metrics directory behind ({left}); its log:\n{log}"
     finally:
         if server.poll() is None:
             server.send_signal(signal.SIGTERM)
