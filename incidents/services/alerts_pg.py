@@ -27,7 +27,6 @@ from ..models import (
     AlertGroup,
     AlertStatus,
     Incident,
-    IncidentSequence,
     Integration,
     MaintenanceWindow,
     Service,
@@ -35,7 +34,7 @@ from ..models import (
 )
 from ..models.alert import DEFAULT_SEVERITY_MAP
 from ..models.incident import OPEN_STATUSES, Source
-from .incident import number_sql
+from .incident import count_sql, number_sql
 
 # --- the alert row, shared by both statements ----------------------------------
 
@@ -228,8 +227,7 @@ def _open_sql() -> tuple[str, tuple]:
         f"SELECT %(integration)s::bigint, %(group_key)s::text, nextval(pg_get_serial_sequence('{incident_table}', "
         "'id')), %(now)s::timestamptz, NULL ON CONFLICT DO NOTHING RETURNING incident_id), "
         # The year's counter: the row lock that numbers incidents gap-free, held to the commit.
-        f"seq AS (INSERT INTO {IncidentSequence._meta.db_table} (year, last) SELECT %(year)s::integer, 1 FROM claim "
-        f"ON CONFLICT (year) DO UPDATE SET last = {IncidentSequence._meta.db_table}.last + 1 RETURNING last), "
+        f"seq AS ({count_sql('SELECT %(year)s::integer, 1 FROM claim')}), "
         f"inc AS (INSERT INTO {incident_table} ({columns}) SELECT {values} FROM claim, seq RETURNING *), "
         f"hist AS (INSERT INTO {history_model._meta.db_table} ({history_columns}) SELECT {history_values} FROM inc), "
         f"svc AS (INSERT INTO {links._meta.db_table} (incident_id, service_id) SELECT inc.id, %(service)s FROM inc), "

@@ -56,6 +56,14 @@ def _check_can_act(by: User | None, team: Team) -> None:
         raise PermissionDenied(f"You are not a member of team {team.slug}.")
 
 
+def count_sql(row: str) -> str:
+    """SQL that increments the year's incident counter and returns the new value; ``row`` is the
+    ``(year, 1)`` to insert for the year's first incident (a VALUES list or a SELECT)."""
+    seq = IncidentSequence._meta.db_table
+    return (f"INSERT INTO {seq} (year, last) {row} "  # noqa: S608 - our table; values are parameters
+            f"ON CONFLICT (year) DO UPDATE SET last = {seq}.last + 1 RETURNING last")
+
+
 def number_sql(year: str, sequence: str) -> str:
     """PostgreSQL for an incident number, ``INC-<year>-<NNNN>`` (at least 4 digits), from SQL expressions.
 
@@ -76,11 +84,10 @@ def number_sql(year: str, sequence: str) -> str:
 @cache
 def _number_sql() -> str:
     """The statement of the comment above (built once: the history model exists only once apps are ready)."""
-    seq, history = IncidentSequence._meta.db_table, Incident.history.model._meta.db_table
+    history = Incident.history.model._meta.db_table
     return f"""
 WITH seq AS (
-    INSERT INTO {seq} (year, last) VALUES (%(year)s, 1)
-    ON CONFLICT (year) DO UPDATE SET last = {seq}.last + 1 RETURNING last
+    {count_sql("VALUES (%(year)s, 1)")}
 ), inc AS (
     UPDATE {Incident._meta.db_table} SET sequence = seq.last, number = {number_sql("%(year)s", "seq.last")}
     FROM seq WHERE id = %(id)s RETURNING sequence, number
@@ -94,18 +101,14 @@ SELECT sequence, number FROM inc
 
 def _number(incident: Incident) -> None:
     """Give a new incident its gap-free ``INC-<year>-<NNNN>`` (see _number_sql)."""
-    seq, history = IncidentSequence._meta.db_table, Incident.history.model._meta.db_table
+    history = Incident.history.model._meta.db_table
     year = incident.year
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(_number_sql(), {"year": year, "id": incident.pk})
             incident.sequence, incident.number = cursor.fetchone()
             return
-        cursor.execute(
-            f"INSERT INTO {seq} (year, last) VALUES (%s, 1) "  # noqa: S608 - our tables
-            f"ON CONFLICT (year) DO UPDATE SET last = {seq}.last + 1 RETURNING last",
-            [year],
-        )
+        cursor.execute(count_sql("VALUES (%s, 1)"), [year])
         incident.sequence = cursor.fetchone()[0]
         incident.number = f"INC-{year}-{incident.sequence:04d}"
         values = [incident.sequence, incident.number, incident.pk]

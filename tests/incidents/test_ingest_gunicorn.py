@@ -12,7 +12,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -25,17 +24,12 @@ from django.db import connection
 
 from incidents.models import Alert
 from tests.factories import ensure_severities
+from tests.net import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 GUNICORN = str(Path(sys.executable).parent / "gunicorn")
 TOKEN = "metrics-token-for-the-gunicorn-test"
 COUNTED = re.compile(r'^vigil_events_received_total\{[^}]*kind="events_v2"[^}]*\} (\S+)$', re.M)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _env(**extra) -> dict:
@@ -66,7 +60,7 @@ def _request(port, method, path, body=None, headers=None):
 def production_server(transactional_db, on_postgres):
     """The README's gunicorn command with two workers, on a free port; yields (port, its metrics directory)."""
     ensure_severities()
-    port = _free_port()
+    port = free_port()
     before = set(_metrics_dirs())
     command = [GUNICORN, "-c", "config/gunicorn.conf.py", "--workers", "2", "--bind", f"127.0.0.1:{port}",
                "config.wsgi"]

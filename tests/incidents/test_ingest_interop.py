@@ -16,7 +16,6 @@ command that installs it.
 import json
 import re
 import shutil
-import socket
 import ssl
 import subprocess
 import time
@@ -32,6 +31,7 @@ import yaml
 from incidents.models import Alert, Incident
 from incidents.services import create_integration
 from tests.factories import ensure_severities
+from tests.net import free_port
 from tests.tls_proxy import tls_front
 
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -65,12 +65,6 @@ def wait_until(check, what: str, timeout: float = 20.0, log=None):
         time.sleep(0.1)
     tail = f"; its log ends:\n{log()[-3000:]}" if log else ""
     raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}{tail}")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Alertmanager:

@@ -12,6 +12,7 @@ import pytest
 from incidents import ratelimit
 from incidents.models import Alert, Incident, Integration
 from incidents.services import create_integration, update_integration
+from tests.net import free_port
 
 pytestmark = pytest.mark.django_db
 
@@ -77,9 +78,7 @@ def redis_url(settings):
     server = shutil.which("redis-server")
     if not server:
         pytest.skip("redis-server is not installed")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     args = [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603
     url = f"redis://127.0.0.1:{port}/0"
