@@ -43,12 +43,17 @@ workers = _whole_number("WEB_CONCURRENCY", (os.cpu_count() or 1) + 1)
 threads = _whole_number("GUNICORN_THREADS", 4)
 keepalive = 65
 
-# Set before any worker imports prometheus_client: it picks multiprocess mode
-# when it is imported. The workers inherit the variable from this process.
+# Set before prometheus_client is imported, here or in a worker: it picks
+# multiprocess mode when it is imported. The workers inherit the variable.
 _own_metrics_dir = None
 if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
     _own_metrics_dir = tempfile.mkdtemp(prefix="vigil-metrics-")
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = _own_metrics_dir
+
+# Imported now, not in child_exit: gunicorn calls child_exit from its SIGCHLD
+# handler, and a second worker exiting during a first import there re-entered
+# it half done (ImportError), which killed the master before on_exit.
+from prometheus_client import multiprocess  # noqa: E402 - needs the variable above
 
 
 def on_starting(server):
@@ -59,8 +64,6 @@ def on_starting(server):
 
 def child_exit(server, worker):
     """Drop the live gauges of a worker that has exited; its counters stay counted."""
-    from prometheus_client import multiprocess
-
     multiprocess.mark_process_dead(worker.pid)
 
 
