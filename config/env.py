@@ -5,6 +5,7 @@ deployment ("DEBUG=flase") stops the process instead of silently meaning
 something else.
 """
 
+import ipaddress
 import os
 
 from django.core.exceptions import ImproperlyConfigured
@@ -45,3 +46,16 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if raw is None:
         return default
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_networks(name: str) -> list:
+    """A comma-separated list of IP networks (``10.0.0.0/8, 192.168.1.7``); a bad entry stops start-up."""
+    networks = []
+    for item in env_list(name, []):
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name}: {item!r} is not an IP network; give addresses or CIDR blocks such as 10.0.0.0/8"
+            ) from None
+    return networks

@@ -12,7 +12,9 @@ api_v1 = [
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    # GET only: DRF would answer OPTIONS through the page's HTML renderer, which has no template for it (a 500).
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema", http_method_names=["get", "head"]),
+         name="api-docs"),
     path("api/v1/", include(api_v1)),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("incidents.ingest_urls")),

@@ -5,6 +5,7 @@ rotating one. Creation and changes go through the same services as the pages
 and the API (incidents.services.alerts).
 """
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from simple_history.admin import SimpleHistoryAdmin
@@ -13,8 +14,32 @@ from .models import Alert, AlertGroup, Integration, MaintenanceWindow
 from .services import integrations as integration_services
 
 
+class IntegrationAdminForm(forms.ModelForm):
+    """Checks what the services would refuse, so a refusal is a form error and nothing is saved."""
+
+    class Meta:
+        model = Integration
+        fields = ["service", "kind", "name", "enabled", "auto_resolve", "severity_map", "rate_per_second", "burst",
+                  "interval_seconds", "grace_seconds"]
+
+    def clean(self):
+        data = super().clean()
+        kind = self.instance.kind if self.instance.pk else data.get("kind")
+        try:
+            if "severity_map" in data:
+                data["severity_map"] = integration_services.validate_severity_map(data["severity_map"])
+            if kind:
+                data["interval_seconds"], data["grace_seconds"] = integration_services.clean_heartbeat_fields(
+                    kind, data.get("interval_seconds"), data.get("grace_seconds")
+                )
+        except ValidationError as exc:
+            raise ValidationError(exc.message_dict) from None
+        return data
+
+
 @admin.register(Integration)
 class IntegrationAdmin(SimpleHistoryAdmin):
+    form = IntegrationAdminForm
     list_display = ["name", "service", "kind", "masked_key", "enabled", "auto_resolve", "heartbeat_state",
                     "last_ping_at"]
     list_filter = ["kind", "enabled", "service__team"]
@@ -45,7 +70,8 @@ class IntegrationAdmin(SimpleHistoryAdmin):
                 created, key = integration_services.create_integration(
                     service=obj.service, kind=obj.kind, name=obj.name, by=request.user,
                     severity_map=obj.severity_map, interval_seconds=obj.interval_seconds,
-                    grace_seconds=obj.grace_seconds, auto_resolve=obj.auto_resolve,
+                    grace_seconds=obj.grace_seconds, auto_resolve=obj.auto_resolve, enabled=obj.enabled,
+                    rate_per_second=obj.rate_per_second, burst=obj.burst,
                 )
                 obj.pk = created.pk
                 messages.warning(request, f"Integration key (copy it now, it will not be shown again): {key}")

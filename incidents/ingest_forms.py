@@ -46,10 +46,19 @@ class IntegrationForm(forms.Form):
 class IntegrationSettingsForm(forms.Form):
     name = forms.CharField(max_length=120)
     enabled = forms.BooleanField(required=False)
-    auto_resolve = forms.BooleanField(required=False, help_text="Resolve the incident when all its alerts resolve.")
+    auto_resolve = forms.BooleanField(
+        required=False, help_text="Alertmanager and Grafana: resolve the incident when all its alerts resolve."
+    )
     severity_map = SeverityMapField(required=False)
     rate_per_second = forms.IntegerField(min_value=1)
     burst = forms.IntegerField(min_value=1)
+    interval_seconds = forms.IntegerField(min_value=1, help_text="A ping is expected every N seconds.")
+    grace_seconds = forms.IntegerField(min_value=0, help_text="Extra time allowed before an incident opens.")
+
+    def __init__(self, *args, kind: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        if kind != IntegrationKind.HEARTBEAT:
+            del self.fields["interval_seconds"], self.fields["grace_seconds"]
 
 
 class MaintenanceWindowForm(forms.Form):

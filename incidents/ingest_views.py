@@ -62,7 +62,8 @@ def integration_list(request, slug):
                 messages.success(request, "Maintenance window planned.")
                 return redirect("service-integrations", slug=service.slug)
         elif action == "end-maintenance":
-            window = get_object_or_404(MaintenanceWindow, service=service, pk=request.POST.get("window"))
+            window_id = request.POST.get("window", "")
+            window = get_object_or_404(MaintenanceWindow, service=service, pk=window_id if window_id.isdigit() else 0)
             integration_services.end_maintenance_window(window=window, by=request.user)
             messages.success(request, "Maintenance window ended.")
             return redirect("service-integrations", slug=service.slug)
@@ -84,10 +85,11 @@ def integration_detail(request, slug, pk):
     if shown and shown[0] == integration.pk:
         key = shown[1]
         del request.session[_SHOWN_KEY]  # shown once
-    form = IntegrationSettingsForm(initial={
+    form = IntegrationSettingsForm(kind=integration.kind, initial={
         "name": integration.name, "enabled": integration.enabled, "auto_resolve": integration.auto_resolve,
         "severity_map": integration.severity_map, "rate_per_second": integration.rate_per_second,
-        "burst": integration.burst,
+        "burst": integration.burst, "interval_seconds": integration.interval_seconds,
+        "grace_seconds": integration.grace_seconds,
     })
     if request.method == "POST":
         _require_manage(request, service)
@@ -96,7 +98,7 @@ def integration_detail(request, slug, pk):
             request.session[_SHOWN_KEY] = [integration.pk, new_key]
             messages.success(request, "New key generated; the old one no longer works.")
             return redirect("service-integration-detail", slug=service.slug, pk=integration.pk)
-        form = IntegrationSettingsForm(request.POST)
+        form = IntegrationSettingsForm(request.POST, kind=integration.kind)
         if form.is_valid():
             try:
                 integration_services.update_integration(integration=integration, by=request.user, **form.cleaned_data)

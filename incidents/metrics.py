@@ -8,6 +8,7 @@ scrape time, so they are right whichever process answers.
 """
 
 import hmac
+import ipaddress
 import os
 import time
 
@@ -73,12 +74,22 @@ def _authorised(request) -> bool:
     token = settings.METRICS_TOKEN
     if token and header.startswith("Bearer ") and hmac.compare_digest(header[7:].strip(), token):
         return True
+    if settings.METRICS_ALLOWED_NETWORKS and _from_allowed_network(request.META.get("REMOTE_ADDR", "")):
+        return True
     user = getattr(request, "user", None)
     return bool(user is not None and user.is_authenticated and user.is_staff)
 
 
+def _from_allowed_network(address: str) -> bool:
+    try:
+        peer = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(peer in network for network in settings.METRICS_ALLOWED_NETWORKS)
+
+
 def metrics_view(request):
-    """Prometheus text format; `Authorization: Bearer $METRICS_TOKEN` or a staff session."""
+    """Prometheus text format: `Authorization: Bearer $METRICS_TOKEN`, an allowed network, or a staff session."""
     if not _authorised(request):
         response = HttpResponse("Send Authorization: Bearer <METRICS_TOKEN>.\n", status=401,
                                 content_type="text/plain")

@@ -156,5 +156,7 @@ def timeline(incident: Incident) -> list[TimelineEvent]:
     events: list[TimelineEvent] = []
     for source in (_incident_events, _role_events, _note_events, _update_events, *_extra_sources):
         events.extend(source(incident))
-    events.sort(key=lambda e: e.at)
+    # Creation first: the alert that opens an incident carries the instant the event arrived,
+    # a moment before the incident's creation is recorded, yet belongs after it.
+    events.sort(key=lambda e: (e.kind != "created", e.at))
     return events

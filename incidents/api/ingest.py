@@ -11,7 +11,6 @@ Events v2 or webhook trigger that spends a token its process leased skips it and
 stored by one statement that repeats those checks (``ingest_leased_trigger``).
 """
 
-import json
 import time
 from contextlib import contextmanager
 
@@ -20,6 +19,8 @@ from django.http import HttpResponse, JsonResponse
 from django.urls import path
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
+
+from config.text import check_json_bytes, loads
 
 from .. import ratelimit
 from ..metrics import REQUEST_LATENCY, count_event
@@ -69,9 +70,15 @@ def _read_json(request, error):
     if len(body) > MAX_BODY_BYTES:
         raise error(413, too_large, "too_large", outcome="too_large")
     try:
-        return json.loads(body)
+        data = loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise error(400, f"The body is not valid JSON: {exc}.", "malformed_json") from None
+    except RecursionError:
+        raise error(400, "The body is nested too deeply to read; flatten it.", "malformed_json") from None
+    problem = check_json_bytes(body, data)
+    if problem is not None:
+        raise error(400, problem, "invalid")
+    return data
 
 
 def _pd_shape(status, message, code, outcome="invalid", **extra):

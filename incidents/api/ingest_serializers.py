@@ -25,6 +25,7 @@ AM_ALERT_KEYS = {"status", "labels", "annotations", "startsAt", "endsAt", "gener
                  "values", "valueString", "silenceURL", "dashboardURL", "panelURL", "imageURL", "orgId"}
 WEBHOOK_KEYS = {"title", "severity", "dedup_key", "status", "details"}
 MAX_ALERTS = 1000
+EARLIEST_YEAR, LATEST_YEAR = 1900, 9000
 
 
 class Errors(list):
@@ -87,6 +88,15 @@ class Errors(list):
         if when.tzinfo is None:
             when = when.replace(tzinfo=UTC)
         if when.year <= 1:  # Alertmanager's "0001-01-01T00:00:00Z" means "not set"
+            return None
+        try:
+            when = when.astimezone(UTC)
+        except OverflowError:  # e.g. 9999-12-31T23:00:00-05:00, after the last storable instant
+            when = None
+        if when is None or not EARLIEST_YEAR <= when.year <= LATEST_YEAR:
+            # Far from now it cannot be shown in every time zone (year 1 or 9999 overflows).
+            self.append(f"'{where}{key}' is out of range ({value!r}); give a time between the years "
+                        f"{EARLIEST_YEAR} and {LATEST_YEAR}.")
             return None
         return when
 

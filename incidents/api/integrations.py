@@ -113,8 +113,16 @@ class RotateKey(generics.GenericAPIView):
         return Response(body)
 
 
+class AlertIntegrationSerializer(serializers.ModelSerializer):
+    """An alert's integration, expanded: API.md references it by ``id`` (names are not unique)."""
+
+    class Meta:
+        model = Integration
+        fields = ["id", "name", "kind"]
+
+
 class AlertSerializer(serializers.ModelSerializer):
-    integration = serializers.CharField(source="integration.name")
+    integration = AlertIntegrationSerializer(read_only=True)
     service = serializers.CharField(source="integration.service.slug")
     incident = serializers.CharField(source="incident.number", allow_null=True, default=None)
     suppressed = serializers.BooleanField()
@@ -139,6 +147,8 @@ class AlertList(generics.ListAPIView):
             qs = qs.filter(incident__number=incident)
         if state := params.get("status"):
             qs = qs.filter(status=state)
+        if integration := params.get("integration"):
+            qs = qs.filter(integration_id=integration if integration.isdigit() else 0)
         return qs
 
 

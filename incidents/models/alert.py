@@ -1,8 +1,8 @@
 """Alert ingestion: integrations, the alerts they receive, and maintenance windows.
 
 An integration belongs to a service and carries a secret key. Only a hash of
-the key is stored (with its first characters for lookup), so the full key is
-shown once, when it is generated, and compared in constant time.
+the key is stored (with its first characters, to recognise it), so the full
+key is shown once, when it is generated, and compared in constant time.
 """
 
 import hashlib
@@ -20,9 +20,8 @@ from .service import Service
 DEFAULT_SEVERITY_MAP = {"critical": "SEV1", "error": "SEV2", "warning": "SEV3", "info": "SEV4"}
 PAYLOAD_SEVERITIES = list(DEFAULT_SEVERITY_MAP)
 
-# Looking a key up needs an index; comparing the whole key through that index
-# would leak timing. So we look up by a short prefix and compare the hash of
-# the rest with hmac.compare_digest (see alert_queries.lookup_integration).
+# Shown beside the masked key so people can tell keys apart. A key is looked up
+# by its SHA-256 hash, never by this prefix (see alert_queries.lookup_integration).
 KEY_PREFIX_LENGTH = 8
 
 
@@ -69,7 +68,9 @@ class Integration(models.Model):
     enabled = models.BooleanField(default=True, help_text="A disabled integration refuses events.")
     auto_resolve = models.BooleanField(
         default=True,
-        help_text="Resolve the incident when every one of its alerts has resolved (Alertmanager, webhook).",
+        help_text="Alertmanager and Grafana: resolve the incident when every one of its alerts has resolved. "
+                  "Off: the alerts resolve and the incident waits for a person. An explicit resolve "
+                  "(Events v2, webhook status resolved) always resolves.",
     )
     rate_per_second = models.PositiveIntegerField(
         default=60, validators=[MinValueValidator(1)], help_text="Sustained events per second."
@@ -111,7 +112,7 @@ class Integration(models.Model):
         ordering = ["id"]
         constraints = [
             models.CheckConstraint(
-                condition=~Q(kind="heartbeat") | Q(interval_seconds__gt=0),
+                condition=~Q(kind="heartbeat") | Q(interval_seconds__isnull=False, interval_seconds__gt=0),
                 name="integration_heartbeat_has_interval",
             ),
         ]

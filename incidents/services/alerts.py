@@ -381,15 +381,19 @@ def _resolve_alerts(qs, when: datetime) -> int:
     return qs.filter(status=AlertStatus.FIRING).update(status=AlertStatus.RESOLVED, resolved_at=when)
 
 
+def _resolve_suppressed(integration: Integration, dedup_key: str, when: datetime) -> int:
+    """Resolve the key's alerts that fired during a maintenance window (they have no incident)."""
+    return _resolve_alerts(Alert.objects.filter(integration=integration, dedup_key=dedup_key, incident=None), when)
+
+
 def _resolve(integration: Integration, event: AlertEvent, now: datetime) -> Outcome:
     ended = event.ended_at if event.ended_at and event.ended_at <= now else now
+    # An alert that fired during maintenance and still fires resolves with its key,
+    # whether or not the key has opened an incident since the window ended.
+    suppressed = _resolve_suppressed(integration, event.dedup_key, ended)
     group = _locked_open_group(integration, event.group_key)
     if group is None:
-        # Perhaps an alert that fired during maintenance.
-        n = _resolve_alerts(
-            Alert.objects.filter(integration=integration, dedup_key=event.dedup_key, incident=None), ended
-        )
-        return Outcome("resolved" if n else "ignored", event.dedup_key)
+        return Outcome("resolved" if suppressed else "ignored", event.dedup_key)
     incident = group.incident
     if event.upsert:
         # One alert of the group resolved; the incident follows when all have.
@@ -419,6 +423,9 @@ def ping_heartbeat(*, integration: Integration, now: datetime | None = None) -> 
     locked.save_without_historical_record(update_fields=["heartbeat_state", "last_ping_at", "due_at"])
     if was_down:
         return _resolve(locked, AlertEvent(action="resolve", dedup_key=HEARTBEAT_DEDUP_KEY), now)
+    # Up, but perhaps missed during a maintenance window: that alert resolves now.
+    if _resolve_suppressed(locked, HEARTBEAT_DEDUP_KEY, now):
+        return Outcome("resolved", HEARTBEAT_DEDUP_KEY)
     return Outcome("ignored", HEARTBEAT_DEDUP_KEY)
 
 
@@ -440,13 +447,25 @@ def _miss_heartbeat(pk: int, now: datetime) -> bool:
     locked = Integration.objects.select_for_update().select_related("service__team").get(pk=pk)
     if locked.heartbeat_state != HeartbeatState.UP or not locked.enabled or locked.due_at > now:
         return False
-    locked.heartbeat_state = HeartbeatState.DOWN
-    locked.save_without_historical_record(update_fields=["heartbeat_state"])
+    window = (MaintenanceWindow.objects.filter(service_id=locked.service_id, starts_at__lte=now, ends_at__gt=now)
+              .order_by("-ends_at").values_list("pk", "ends_at").first())
     last = locked.last_ping_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-    ingest_event(integration=locked, now=now, event=AlertEvent(
+    # upsert: a heartbeat missed through several windows is one suppressed alert, refreshed.
+    event = AlertEvent(
         action="trigger", dedup_key=HEARTBEAT_DEDUP_KEY, severity="critical", source="vigil-heartbeat",
         summary=f"Heartbeat “{locked.name}” of {locked.service.name} missed: no ping since {last}",
         details={"last_ping_at": locked.last_ping_at.isoformat(), "interval_seconds": locked.interval_seconds,
                  "grace_seconds": locked.grace_seconds},
-    ))
+        upsert=True,
+    )
+    if window is not None:
+        # Shown, pages no one; still up, and checked again when the window ends, so
+        # a heartbeat that stays silent after maintenance does open an incident.
+        ingest_event(integration=locked, now=now, event=event, window_id=window[0])
+        locked.due_at = window[1]
+        locked.save_without_historical_record(update_fields=["due_at"])
+        return False
+    locked.heartbeat_state = HeartbeatState.DOWN
+    locked.save_without_historical_record(update_fields=["heartbeat_state"])
+    ingest_event(integration=locked, now=now, event=event, window_id=None)
     return True

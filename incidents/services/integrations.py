@@ -4,7 +4,7 @@ Ingestion itself (events, heartbeats) is in ``alerts``.
 """
 
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -39,11 +39,23 @@ def validate_severity_map(value) -> dict:
     for source, target in value.items():
         if source not in PAYLOAD_SEVERITIES:
             errors.append(f"{source!r} is not a payload severity; use {', '.join(PAYLOAD_SEVERITIES)}.")
-        elif target not in names:
+        elif not isinstance(target, str) or target not in names:
             errors.append(f"{source}: {target!r} is not a severity; use {', '.join(sorted(names))}.")
     if errors:
         raise ValidationError({"severity_map": errors})
     return dict(value)
+
+
+def clean_heartbeat_fields(kind: str, interval_seconds, grace_seconds) -> tuple[int | None, int | None]:
+    """A heartbeat's interval (required) and grace (default: a tenth of it, at least 60 s); others take neither."""
+    if kind == IntegrationKind.HEARTBEAT:
+        if not interval_seconds or interval_seconds < 1:
+            raise ValidationError({"interval_seconds": "A heartbeat needs interval_seconds (a whole number ≥ 1)."})
+        if grace_seconds is None:
+            grace_seconds = max(60, interval_seconds // 10)
+    elif interval_seconds is not None or grace_seconds is not None:
+        raise ValidationError({"interval_seconds": "Only heartbeat integrations take an interval and a grace."})
+    return interval_seconds, grace_seconds
 
 
 @transaction.atomic
@@ -56,12 +68,7 @@ def create_integration(
     _check_manage(by, service)
     if kind not in IntegrationKind.values:
         raise ValidationError({"kind": f"Unknown kind {kind!r}; use one of {', '.join(IntegrationKind.values)}."})
-    if kind == IntegrationKind.HEARTBEAT:
-        if not interval_seconds or interval_seconds < 1:
-            raise ValidationError({"interval_seconds": "A heartbeat needs interval_seconds (a whole number ≥ 1)."})
-        grace_seconds = grace_seconds if grace_seconds is not None else max(60, interval_seconds // 10)
-    elif interval_seconds is not None or grace_seconds is not None:
-        raise ValidationError({"interval_seconds": "Only heartbeat integrations take an interval and a grace."})
+    interval_seconds, grace_seconds = clean_heartbeat_fields(kind, interval_seconds, grace_seconds)
     key, prefix, digest = _new_key()
     integration = Integration(
         service=service, kind=kind, name=name.strip(), key_prefix=prefix, key_hash=digest,
@@ -104,6 +111,11 @@ def update_integration(*, integration: Integration, by: User | None, **fields) -
     _check_manage(by, locked.service)
     if "severity_map" in fields:
         fields["severity_map"] = validate_severity_map(fields["severity_map"])
+    if "interval_seconds" in fields or "grace_seconds" in fields:
+        fields["interval_seconds"], fields["grace_seconds"] = clean_heartbeat_fields(
+            locked.kind, fields.get("interval_seconds", locked.interval_seconds),
+            fields.get("grace_seconds", locked.grace_seconds),
+        )
     changed = [name for name, value in fields.items() if getattr(locked, name) != value]
     for name in changed:
         setattr(locked, name, fields[name])
@@ -111,7 +123,12 @@ def update_integration(*, integration: Integration, by: User | None, **fields) -
         locked.full_clean(exclude=["key_prefix", "key_hash"])
         locked._history_user = by
         locked._change_reason = "changed " + ", ".join(changed)
-        locked.save(update_fields=changed)
+        also = []
+        if {"interval_seconds", "grace_seconds"} & set(changed) and locked.last_ping_at is not None:
+            # The next ping is now due by the new interval and grace, counted from the last one.
+            locked.due_at = locked.last_ping_at + timedelta(seconds=locked.interval_seconds + locked.grace_seconds)
+            also = ["due_at"]
+        locked.save(update_fields=changed + also)
         ratelimit.forget_leases(locked.pk)
     return locked
 

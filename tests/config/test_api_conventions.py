@@ -33,3 +33,13 @@ def test_a_lost_uniqueness_race_is_a_409_not_a_500():
     assert response.status_code == 409
     assert response.data["code"] == "conflict"
     assert "try again" in response.data["detail"]
+
+
+@pytest.mark.django_db
+def test_the_api_docs_answer_get_and_refuse_other_methods_with_405(client, alice):
+    client.force_login(alice)
+    assert client.get("/api/docs/").status_code == 200
+    for method in ("options", "post", "delete"):
+        response = getattr(client, method)("/api/docs/")
+        assert response.status_code == 405, method
+        assert "GET" in response["Allow"]

@@ -35,3 +35,9 @@ def test_a_misspelt_boolean_stops_the_process():
     result = _manage("check", DEBUG="flase")
     assert result.returncode != 0
     assert "DEBUG='flase' is not a boolean" in result.stderr
+
+
+def test_a_bad_metrics_network_stops_start_up_with_the_entry_named():
+    result = _manage("check", METRICS_ALLOWED_NETWORKS="10.0.0.0/8, intranet")
+    assert result.returncode != 0
+    assert "METRICS_ALLOWED_NETWORKS: 'intranet' is not an IP network" in result.stderr

@@ -3,14 +3,15 @@
 import pytest
 from django.contrib import admin
 
-from incidents.models import Integration
+from incidents.models import Alert, AlertGroup, Integration, MaintenanceWindow
 from incidents.services import AlertEvent, create_integration, ingest_event
 
-pytestmark = [
-    pytest.mark.django_db,
-    pytest.mark.skipif(not admin.site.is_registered(Integration),
-                       reason="incidents/admin.py does not import admin_alerts yet"),
-]
+pytestmark = pytest.mark.django_db
+
+
+def test_the_ingestion_models_are_in_the_admin():
+    for model in (Integration, Alert, AlertGroup, MaintenanceWindow):
+        assert admin.site.is_registered(model), model
 
 
 def test_staff_creates_an_integration_in_the_admin_and_sees_the_key_once(client, sam, checkout):
@@ -34,3 +35,31 @@ def test_admin_lists_render(client, sam, checkout, alice):
                 "/admin/incidents/alertgroup/",
                 f"/admin/incidents/integration/{integration.pk}/change/"]:
         assert client.get(url).status_code == 200, url
+
+
+def test_the_admin_creates_an_integration_with_the_settings_given(client, sam, checkout):
+    client.force_login(sam)
+    client.post("/admin/incidents/integration/add/", {
+        "service": checkout.pk, "kind": "events_v2", "name": "Throttled", "auto_resolve": "on",
+        "severity_map": '{"critical": "SEV2"}', "rate_per_second": 5, "burst": 7,
+    })
+    integration = Integration.objects.get()
+    assert (integration.enabled, integration.rate_per_second, integration.burst) == (False, 5, 7)
+    assert integration.severity_map == {"critical": "SEV2"}
+
+
+@pytest.mark.parametrize("changes, field, message", [
+    ({"severity_map": '{"critical": ["SEV1"]}'}, "severity_map", "is not a severity"),
+    ({"kind": "heartbeat"}, "interval_seconds", "A heartbeat needs interval_seconds"),
+    ({"interval_seconds": 60}, "interval_seconds", "Only heartbeat integrations"),
+])
+def test_the_admin_shows_what_the_service_refuses_and_saves_nothing(client, sam, checkout, changes, field, message):
+    client.force_login(sam)
+    response = client.post("/admin/incidents/integration/add/", {
+        "service": checkout.pk, "kind": "webhook", "name": "Refused", "enabled": "on", "auto_resolve": "on",
+        "severity_map": "{}", "rate_per_second": 60, "burst": 200, **changes,
+    })
+    assert response.status_code == 200  # the form again, not a redirect
+    assert message in response.context["adminform"].form.errors[field][0]
+    assert "was added successfully" not in response.content.decode()
+    assert not Integration.objects.exists()

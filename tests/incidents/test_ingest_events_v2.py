@@ -231,3 +231,33 @@ def test_future_timestamp_does_not_break_the_incident(client, events):
     body["payload"]["timestamp"] = (timezone.now().replace(year=timezone.now().year + 1)).isoformat()
     assert post(client, body).status_code == 202
     assert Incident.objects.get().started_at is None
+
+
+def test_images_are_kept_on_the_alert_and_linked_from_the_incident_page(client, events, alice):
+    body = sample("pagerduty-trigger.json", events.key)
+    body["images"] = [
+        {"src": "https://grafana.example.com/render/checkout.png", "href": "https://grafana.example.com/d/checkout",
+         "alt": "5xx rate"},
+        {"src": "https://grafana.example.com/render/latency.png"},
+        {"src": "javascript:alert(1)", "alt": "never a link"},
+    ]
+    assert post(client, body).status_code == 202
+
+    alert = Alert.objects.get()
+    assert alert.images == body["images"]
+    client.force_login(alice)
+    page = client.get(f"/incidents/{alert.incident.number}/").content.decode()
+    assert '<a class="alert-image" href="https://grafana.example.com/d/checkout"' in page
+    assert "image: 5xx rate" in page
+    assert 'href="https://grafana.example.com/render/latency.png"' in page
+    assert "javascript:" not in page
+
+
+def test_the_timeline_of_an_alert_opened_incident_starts_with_its_creation(api, client, events, alice):
+    post(client, sample("pagerduty-trigger.json", events.key))
+    post(client, sample("pagerduty-trigger.json", events.key))
+    number = Incident.objects.get().number
+
+    kinds = [e["kind"] for e in api.as_user(alice).get(f"/api/v1/incidents/{number}/timeline/").json()["results"]]
+
+    assert kinds[:3] == ["created", "alert", "alert"]

@@ -52,6 +52,9 @@ def test_heartbeat_takes_interval_and_grace(api, alice, checkout):
     ({"kind": "heartbeat"}, "interval_seconds"),
     ({"severity_map": {"critical": "SEV9"}}, "severity_map"),
     ({"severity_map": {"fatal": "SEV1"}}, "severity_map"),
+    ({"severity_map": {"critical": ["SEV1"]}}, "severity_map"),
+    ({"severity_map": {"critical": {"name": "SEV1"}}}, "severity_map"),
+    ({"kind": "webhook", "interval_seconds": 60}, "interval_seconds"),
     ({"name": ""}, "name"),
     ({"colour": "red"}, "colour"),
     ({"rate_per_second": 0}, "rate_per_second"),
@@ -62,6 +65,22 @@ def test_bad_integration_input_is_400_naming_the_field(api, alice, checkout, bod
     assert response.status_code == 400, response.content
     assert field in response.json()
     assert not Integration.objects.exists()
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    ({"severity_map": {"critical": ["SEV1"]}}, "severity_map"),
+    ({"interval_seconds": None}, "interval_seconds"),
+    ({"interval_seconds": 0}, "interval_seconds"),
+])
+def test_bad_heartbeat_changes_are_400_and_change_nothing(api, alice, checkout, body, field):
+    created = create(api, alice, kind="heartbeat", name="Backups", interval_seconds=3600).json()
+
+    response = api.as_user(alice).patch(f"/api/v1/integrations/{created['id']}/", body, format="json")
+
+    assert response.status_code == 400, response.content
+    assert field in response.json()
+    integration = Integration.objects.get()
+    assert (integration.interval_seconds, integration.severity_map) == (3600, {})
 
 
 def test_member_may_see_but_not_create(api, bob, alice, checkout):
@@ -136,8 +155,11 @@ def test_alert_list_filters_by_service_and_incident(api, alice, checkout):
     assert body["count"] == 1
     row = body["results"][0]
     assert (row["service"], row["integration"], row["incident"], row["status"]) == (
-        "checkout", "PD", outcome.incident.number, "firing")
+        "checkout", {"id": integration.pk, "name": "PD", "kind": "events_v2"}, outcome.incident.number, "firing")
     assert api.get("/api/v1/alerts/?service=elsewhere").json()["count"] == 0
+    assert api.get(f"/api/v1/alerts/?integration={integration.pk}").json()["count"] == 1
+    assert api.get(f"/api/v1/alerts/?integration={integration.pk + 1}").json()["count"] == 0
+    assert api.get("/api/v1/alerts/?integration=PD").json()["count"] == 0
     assert Alert.objects.count() == 1
 
 

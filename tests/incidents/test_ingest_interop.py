@@ -216,6 +216,15 @@ def test_alertmanager_pagerduty_config_from_the_readme(live_server, alertmanager
                "Alertmanager's PagerDuty resolve", log=manager.log_text)
     assert Incident.objects.filter(pk=incident.pk, alert_count=1).exists()
 
+    # Groups without a standard severity label still page (as error → SEV2), not dropped by a 400.
+    manager.post({"alertname": "NoSeverityLabel", "instance": "db-2"}, {"summary": "No label"})
+    manager.post({"alertname": "PagedByConvention", "severity": "page", "instance": "db-3"}, {"summary": "Page"})
+    for name in ("NoSeverityLabel", "PagedByConvention"):
+        other = wait_until(lambda name=name: incident_of(integration, summary__contains=name),
+                           f"Alertmanager's PagerDuty trigger for {name}", log=manager.log_text)
+        assert other.severity.name == "SEV2"
+        assert Alert.objects.get(integration=integration, summary__contains=name).severity == "error"
+
 
 @pytest.mark.django_db(transaction=True)
 def test_pagerduty_python_client_with_vigils_url(https_live_server, checkout, alice):

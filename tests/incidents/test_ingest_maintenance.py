@@ -91,3 +91,34 @@ def test_only_leads_plan_maintenance(checkout, bob):
     now = timezone.now()
     with pytest.raises(PermissionDenied):
         create_maintenance_window(service=checkout, starts_at=now, ends_at=now + timedelta(hours=1), by=bob)
+
+
+def test_an_alert_held_by_a_window_resolves_with_its_key_after_the_window(client, events, window, alice):
+    trigger(client, events.key)  # in the window: suppressed
+    end_maintenance_window(window=window, by=alice)
+    trigger(client, events.key)  # after it: opens an incident
+
+    body = {"routing_key": events.key, "event_action": "resolve", "dedup_key": "db-down"}
+    assert client.post("/api/v1/events/", json.dumps(body), content_type="application/json").status_code == 202
+
+    assert Incident.objects.get().status == "resolved"
+    held, paged = Alert.objects.order_by("id")
+    assert (held.incident, held.suppressed_by, held.status) == (None, window, "resolved")
+    assert (paged.incident, paged.status) == (Incident.objects.get(), "resolved")
+
+
+def test_an_alertmanager_alert_held_by_a_window_resolves_after_the_window(client, am, window, alice):
+    def notify(status):
+        body = {"version": "4", "groupKey": "g", "status": status, "alerts": [
+            {"status": status, "labels": {"alertname": "DiskFull"}, "fingerprint": "f1"}]}
+        response = client.post("/api/v1/integrations/alertmanager/", json.dumps(body),
+                               content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {am.key}")
+        assert response.status_code == 202
+
+    notify("firing")
+    end_maintenance_window(window=window, by=alice)
+    notify("firing")
+    notify("resolved")
+
+    assert Incident.objects.get().status == "resolved"
+    assert set(Alert.objects.values_list("status", flat=True)) == {"resolved"}

@@ -1,4 +1,4 @@
-"""/metrics: Prometheus text, behind METRICS_TOKEN or a staff session."""
+"""/metrics: Prometheus text, behind METRICS_TOKEN, allowed networks or a staff session."""
 
 import json
 
@@ -25,6 +25,18 @@ def test_without_token_or_staff_session_metrics_are_refused(client, token, bob):
 def test_an_empty_token_setting_never_matches(client, settings):
     settings.METRICS_TOKEN = ""
     assert client.get("/metrics", HTTP_AUTHORIZATION="Bearer ").status_code == 401
+
+
+def test_scrapers_from_allowed_networks_need_no_token(client, settings, token):
+    import ipaddress
+
+    settings.METRICS_ALLOWED_NETWORKS = [ipaddress.ip_network("10.1.0.0/16"), ipaddress.ip_network("fd00::/8")]
+    assert client.get("/metrics", REMOTE_ADDR="10.1.2.3").status_code == 200
+    assert client.get("/metrics", REMOTE_ADDR="fd00::7").status_code == 200
+    assert client.get("/metrics", REMOTE_ADDR="10.2.0.1").status_code == 401
+    # Only the direct peer counts: a forwarded-for header is anyone's to write.
+    assert client.get("/metrics", REMOTE_ADDR="203.0.113.9", HTTP_X_FORWARDED_FOR="10.1.2.3").status_code == 401
+    assert client.get("/metrics", REMOTE_ADDR="203.0.113.9", HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 200
 
 
 def sample_value(text: str, series: str) -> float:

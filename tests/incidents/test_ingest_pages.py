@@ -126,3 +126,36 @@ def test_incident_page_lists_its_alerts_and_service_page_links_to_integrations(c
     assert "https://runbooks.example.com/checkout" in page
     service_page = client.get("/services/checkout/").content.decode()
     assert "/services/checkout/integrations/" in service_page and "/services/checkout/alerts/" in service_page
+
+
+@pytest.mark.parametrize("window", ["abc", "", "1.5", "99999999999999999999"])
+def test_ending_a_window_that_is_not_there_is_404(client, alice, checkout, window):
+    client.force_login(alice)
+    response = client.post("/services/checkout/integrations/", {"action": "end-maintenance", "window": window})
+    assert response.status_code == 404
+
+
+def test_a_heartbeats_interval_and_grace_are_changed_from_its_page(client, alice, checkout):
+    integration, _ = create_integration(service=checkout, kind="heartbeat", name="Backups", by=alice,
+                                        interval_seconds=300, grace_seconds=60)
+    client.force_login(alice)
+    url = f"/services/checkout/integrations/{integration.pk}/"
+    assert 'name="interval_seconds" value="300"' in client.get(url).content.decode()
+
+    client.post(url, {"action": "update", "name": "Backups", "enabled": "on", "rate_per_second": 60, "burst": 200,
+                      "interval_seconds": 3600, "grace_seconds": 600})
+    integration.refresh_from_db()
+    assert (integration.interval_seconds, integration.grace_seconds) == (3600, 600)
+
+    refused = client.post(url, {"action": "update", "name": "Backups", "rate_per_second": 60, "burst": 200,
+                                "interval_seconds": 0, "grace_seconds": 600})
+    assert refused.status_code == 200 and "greater than or equal to 1" in refused.content.decode()
+    integration.refresh_from_db()
+    assert integration.interval_seconds == 3600
+
+
+def test_other_kinds_have_no_interval_on_their_page(client, alice, checkout):
+    integration, _ = create_integration(service=checkout, kind="webhook", name="Cron", by=alice)
+    client.force_login(alice)
+    assert 'name="interval_seconds"' not in client.get(
+        f"/services/checkout/integrations/{integration.pk}/").content.decode()
