@@ -172,6 +172,11 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Incident management: incidents, alerts, on-call, escalation, postmortems, reports.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The ingest endpoints are plain Django views (the foreign formats' own shapes); this adds them.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "incidents.api.ingest_schema.add_ingest_paths",
+    ],
 }
 
 # --- Celery ---------------------------------------------------------------

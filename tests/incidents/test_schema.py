@@ -57,3 +57,17 @@ def test_schema_documents_every_endpoint_and_the_transition_names(schema_and_pro
 def test_schema_and_docs_are_served(client):
     assert client.get("/api/schema/").status_code == 200
     assert client.get("/api/docs/").status_code == 200
+
+
+def test_schema_documents_the_ingest_endpoints_with_their_own_shapes(schema_and_problems):
+    schema, _ = schema_and_problems
+    validate_schema(schema)
+    paths = schema["paths"]
+    for path in ("/v2/enqueue", "/api/v1/events/", "/api/v1/integrations/alertmanager/",
+                 "/api/v1/integrations/webhook/{key}/", "/api/v1/heartbeats/{key}/"):
+        assert path in paths, path
+    event = paths["/v2/enqueue"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert event["properties"]["event_action"]["enum"] == ["trigger", "acknowledge", "resolve"]
+    assert event["properties"]["payload"]["properties"]["severity"]["enum"] == ["critical", "error", "warning", "info"]
+    assert set(paths["/v2/enqueue"]["post"]["responses"]) == {"202", "400", "403", "413", "429"}
+    assert set(paths["/api/v1/heartbeats/{key}/"]) == {"get", "post"}
