@@ -1,9 +1,13 @@
 """Admin for incidents. Status is read-only; it changes only through the
 actions below, which call the same services as the pages and the API."""
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
+
+from oncall.instants import check_instant
 
 from . import services
 from .models import Incident, Note, RoleAssignment, Service, Severity, Source, StatusUpdate
@@ -75,8 +79,30 @@ def _transition_action(name: str):
     return action
 
 
+class IncidentAdminForm(forms.ModelForm):
+    """What the incident services refuse of an admin's input, refused as form errors (a 500 otherwise)."""
+
+    class Meta:
+        model = Incident
+        fields = ["title", "description", "severity", "category", "team", "services", "impact", "users_affected",
+                  "revenue_impact", "customer_facing", "started_at"]
+
+    def clean_started_at(self):
+        value = self.cleaned_data.get("started_at")
+        try:
+            check_instant(value, "started_at")
+        except ValidationError as exc:
+            raise ValidationError(exc.message_dict["started_at"]) from None
+        if value is not None and value > timezone.now():
+            raise ValidationError("Impact cannot start in the future.")
+        if value is not None and self.instance.pk and value > self.instance.created_at:
+            raise ValidationError("Impact start must not be after the incident was declared.")
+        return value
+
+
 @admin.register(Incident)
 class IncidentAdmin(SimpleHistoryAdmin):
+    form = IncidentAdminForm
     list_display = ["number", "title", "status", "severity", "team", "created_at"]
     list_filter = ["status", "severity", "team", "category"]
     list_select_related = ["severity", "team"]

@@ -85,8 +85,23 @@ class IntegrationAdmin(SimpleHistoryAdmin):
             messages.warning(request, f"New key for {integration} (shown once): {key}")
 
 
+class MaintenanceWindowAdminForm(forms.ModelForm):
+    """The services' checks of a window, as form errors (a 500 otherwise)."""
+
+    class Meta:
+        model = MaintenanceWindow
+        fields = ["service", "starts_at", "ends_at", "reason"]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("starts_at") and data.get("ends_at"):
+            integration_services.check_window(data["starts_at"], data["ends_at"])
+        return data
+
+
 @admin.register(MaintenanceWindow)
 class MaintenanceWindowAdmin(admin.ModelAdmin):
+    form = MaintenanceWindowAdminForm
     list_display = ["service", "starts_at", "ends_at", "reason", "created_by"]
     list_filter = ["service__team"]
     list_select_related = ["service", "created_by"]

@@ -3,6 +3,7 @@
 from django import forms
 from django.core.exceptions import ValidationError
 
+from oncall.forms import LocalDateTimeField
 from oncall.models import Team, User
 
 from .models import Category, IncidentStatus, RoleAssignment, Service, Severity, StatusUpdate
@@ -46,9 +47,10 @@ class _IncidentFieldsForm(_Form):
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
     impact = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False,
                              help_text="What users experience, in plain words.")
-    started_at = forms.DateTimeField(required=False, widget=_DateTimeLocalInput(),
-                                     label="Impact started at",
-                                     help_text="In your time zone; leave empty if unknown.")
+    # In the reader's zone (incidents.views.common.page), and within the dates that can be read back.
+    started_at = LocalDateTimeField(required=False, widget=_DateTimeLocalInput(),
+                                    label="Impact started at",
+                                    help_text="In your time zone; leave empty if unknown.")
     users_affected = forms.IntegerField(required=False, min_value=0)
     revenue_impact = forms.DecimalField(required=False, min_value=0, max_digits=14, decimal_places=2)
     customer_facing = forms.BooleanField(required=False)

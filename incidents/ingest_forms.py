@@ -4,6 +4,8 @@ import json
 
 from django import forms
 
+from oncall.forms import LocalDateTimeField
+
 from .models import IntegrationKind
 from .models.alert import DEFAULT_SEVERITY_MAP
 
@@ -62,8 +64,9 @@ class IntegrationSettingsForm(forms.Form):
 
 
 class MaintenanceWindowForm(forms.Form):
-    starts_at = forms.DateTimeField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
-    ends_at = forms.DateTimeField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    # In the reader's time zone, within the dates that can be stored and read back.
+    starts_at = LocalDateTimeField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    ends_at = LocalDateTimeField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
     reason = forms.CharField(max_length=255, required=False)
 
     def clean(self):

@@ -4,21 +4,71 @@ Date-times typed in a browser are local wall-clock readings; the forms place
 them in the team's zone (said next to each field), never in the server's.
 """
 
-from datetime import datetime
+from datetime import date, datetime, tzinfo
 from zoneinfo import ZoneInfo
 
 from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
+from .instants import in_range, place, range_message, shown
 from .models import Rotation, User
 from .models.people import validate_timezone
 from .models.schedule import parse_shift_length
 
 LOCAL_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+LOCAL_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
 
 
-def local_moment(**options) -> forms.DateTimeField:
+class LocalDateTimeField(forms.DateTimeField):
+    """A date and time typed in a browser, as an aware datetime within the range Vigil accepts.
+
+    A reading without a UTC offset (what ``datetime-local`` sends) is placed
+    in ``zone`` when the form sets one (a team's zone; a reading in a
+    spring-forward gap takes the offset before the change, as schedules do),
+    else in the current time zone (the reader's on incident pages), where
+    Django refuses a reading that does not exist or is ambiguous. An instant
+    outside ``oncall.instants`` is refused with the range: stored, it could
+    not be read back.
+    """
+
+    zone: tzinfo | None = None
+
+    def to_python(self, value):
+        if self.zone is None:
+            result = super().to_python(value)
+        else:
+            result = self._reading(value)
+            if result is not None and timezone.is_naive(result):
+                result = result.replace(tzinfo=self.zone)
+        if result is not None and not in_range(result):
+            raise ValidationError(range_message(shown(result)), code="out_of_range")
+        return result
+
+    def prepare_value(self, value):
+        if self.zone is not None and isinstance(value, datetime) and timezone.is_aware(value):
+            return value.astimezone(self.zone)
+        return super().prepare_value(value)
+
+    def _reading(self, value) -> datetime | None:
+        """What was typed, naive unless it carried a UTC offset (DateTimeField's parsing, without a zone)."""
+        if value in self.empty_values:
+            return None
+        if isinstance(value, datetime):
+            return value
+        if isinstance(value, date):
+            return datetime(value.year, value.month, value.day, tzinfo=self.zone)
+        try:
+            result = parse_datetime(value.strip())
+        except ValueError:
+            raise ValidationError(self.error_messages["invalid"], code="invalid") from None
+        return result or forms.fields.BaseTemporalField.to_python(self, value)
+
+
+def local_moment(**options) -> LocalDateTimeField:
     """A local date and time as browsers send it (``datetime-local``), or typed with a space."""
-    return forms.DateTimeField(widget=LOCAL_INPUT, input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"], **options)
+    return LocalDateTimeField(widget=LOCAL_INPUT, input_formats=LOCAL_FORMATS, **options)
 
 WEEKDAYS = [(0, "Mon"), (1, "Tue"), (2, "Wed"), (3, "Thu"), (4, "Fri"), (5, "Sat"), (6, "Sun")]
 
@@ -35,19 +85,16 @@ class _TeamForm(forms.Form):
         if "rotation" in self.fields:
             self.fields["rotation"].queryset = Rotation.objects.filter(team=team).order_by("layer", "name")
         for name in ("start", "end"):
-            if name in self.fields and not self.fields[name].help_text:
-                self.fields[name].help_text = f"Local time in {team.timezone}."
-
-    def _aware(self, name) -> datetime | None:
-        value = self.cleaned_data.get(name)
-        if value is None:
-            return None
-        return value.replace(tzinfo=None).replace(tzinfo=self.zone)
+            if name in self.fields:
+                # Typed in the team's zone, whoever types it.
+                self.fields[name].zone = self.zone
+                if not self.fields[name].help_text:
+                    self.fields[name].help_text = f"Local time in {team.timezone}."
 
     def clean(self):
         data = super().clean()
         if "start" in self.fields:
-            start, end = self._aware("start"), self._aware("end") if "end" in self.fields else None
+            start, end = data.get("start"), data.get("end")
             if start and end and end <= start:
                 self.add_error("end", "The end must be after the start.")
             data["start"], data["end"] = start, end
@@ -59,7 +106,9 @@ class RotationForm(_TeamForm):
     layer = forms.SlugField(max_length=60, initial=Rotation.PRIMARY, help_text="primary, secondary or any name.")
     participants = forms.CharField(help_text="Usernames in hand-off order, separated by commas.")
     shift_length = forms.CharField(initial="P7D", help_text="ISO 8601: P7D (a week), P1D (a day), PT12H (12 hours).")
-    handoff_at = local_moment(help_text="Local date and time of the first hand-off.")
+    # A wall-clock reading in the rotation's zone, itself a field: placed and range-checked in clean().
+    handoff_at = forms.DateTimeField(widget=LOCAL_INPUT, input_formats=LOCAL_FORMATS,
+                                     help_text="Local date and time of the first hand-off.")
     timezone = forms.CharField(help_text="IANA zone; hand-offs keep their local time across DST.")
     restrict_days = forms.TypedMultipleChoiceField(choices=WEEKDAYS, coerce=int, required=False,
                                                    widget=forms.CheckboxSelectMultiple,
@@ -95,6 +144,9 @@ class RotationForm(_TeamForm):
 
     def clean(self):
         data = super().clean()
+        first, zone = data.get("handoff_at"), data.get("timezone")
+        if first and zone and place(first.replace(tzinfo=None), ZoneInfo(zone)) is None:
+            self.add_error("handoff_at", range_message(f"{shown(first)} in {zone}"))
         days, start, end = data.get("restrict_days"), data.get("restrict_start"), data.get("restrict_end")
         if days or start or end:
             if not (days and start and end):

@@ -21,6 +21,7 @@ from .schedule import (
     final_shifts,
     layer_gaps,
     load_rotations,
+    moved,
     rotation_queryset,
     shift_at,
 )
@@ -98,7 +99,8 @@ def team_overview(team: Team, now: datetime | None = None, days: int = 28) -> li
             if current:
                 info.now.append(OnCall(team, rotation, layer, current.user, current.start, current.end, current.override))
             after = current.end if current else now
-            upcoming = next((s for s in final_shifts(rotation, after, after + timedelta(days=60)) if s.start >= after), None)
+            upcoming = next((s for s in final_shifts(rotation, after, moved(after, timedelta(days=60)))
+                             if s.start >= after), None)
             if upcoming:
                 info.next.append((rotation, upcoming))
             shifts.extend(final_shifts(rotation, start, end))

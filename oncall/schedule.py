@@ -39,6 +39,22 @@ from .models.schedule import parse_hhmm
 # A DST change moves a hand-off by at most this much in real time.
 _DST_SLACK = timedelta(hours=3)
 
+# Where shift arithmetic stops: a week inside Python's calendar (years 1 to 9999), so that
+# converting to any zone, and the day-by-day walks around a window, still work. Writes keep
+# every instant far inside it (``oncall.instants``); these only keep rows from before that
+# readable (a 500,000-week shift), and windows widened around a long override finite.
+_CALENDAR_START = datetime(1, 1, 8, tzinfo=UTC)
+_CALENDAR_END = datetime(9999, 12, 24, tzinfo=UTC)
+
+
+def moved(instant: datetime, delta: timedelta) -> datetime:
+    """``instant + delta``, stopping at the calendar's ends instead of raising OverflowError."""
+    try:
+        result = instant + delta
+    except OverflowError:
+        return _CALENDAR_END if delta > timedelta(0) else _CALENDAR_START
+    return min(max(result, _CALENDAR_START), _CALENDAR_END)
+
 
 @dataclass(frozen=True)
 class Shift:
@@ -83,7 +99,14 @@ def handoff_instant(rotation: Rotation, k: int, clock=None) -> datetime:
     gap; an ambiguous autumn reading takes its first occurrence.
     """
     first, step, zone = clock or _clock(rotation)
-    return (first + step * k).replace(tzinfo=zone).astimezone(UTC)
+    try:
+        local = first + step * k
+    except OverflowError:  # past the calendar's end: shift k never comes
+        return _CALENDAR_END if k > 0 else _CALENDAR_START
+    try:
+        return min(max(local.replace(tzinfo=zone).astimezone(UTC), _CALENDAR_START), _CALENDAR_END)
+    except OverflowError:  # a reading within a day of year 1 or 9999 whose instant lies outside them
+        return _CALENDAR_END if local.year > 1 else _CALENDAR_START
 
 
 def _first_index_before(rotation: Rotation, instant: datetime, clock) -> int:
@@ -269,12 +292,14 @@ def shift_at(rotation: Rotation, at: datetime, overrides: Sequence[Override] | N
     at = _aware(at)
     span = rotation.step + _DST_SLACK
     for _ in range(8):
-        lo, hi = at - span, at + span
+        lo, hi = moved(at, -span), moved(at, span)
         found = next((s for s in final_shifts(rotation, lo, hi, overrides) if s.start <= at < s.end), None)
         if found is None:
             return None
         if found.start > lo and found.end < hi:
             return found
+        if lo == _CALENDAR_START and hi == _CALENDAR_END:
+            return found  # no wider window to look in
         # The shift reaches the window's edge (a long override): widen and look again.
         span *= 4
     return found

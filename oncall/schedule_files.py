@@ -22,10 +22,13 @@ file that matches the database writes nothing. Writes go through
 ``oncall.services.import_schedule``.
 """
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import yaml
 
+from config.text import UNSTORABLE, refusal
+
+from .instants import in_range, range_message
 from .queries import rotations_with_overrides
 
 
@@ -59,24 +62,84 @@ def export_schedule(team) -> str:
     return yaml.safe_dump(document, sort_keys=False, allow_unicode=True, default_flow_style=None, width=120)
 
 
+
+def _text(value, where: str, *, empty: bool = False) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"{where} must be text, not {_kind(value)}.")
+    if not empty and not value.strip():
+        raise ValueError(f"{where} must not be empty.")
+    if UNSTORABLE.search(value):  # YAML's escapes ("\0", "\ud800") can write both
+        raise ValueError(refusal(where))
+    return value
+
+
+def _moment(value, where: str, *, optional: bool = False):
+    """A date-time as YAML gives it: a quoted string, or a date-time or date YAML read itself."""
+    if value is None and optional:
+        return None
+    if isinstance(value, date):  # datetime included
+        return value
+    return _text(value, where)
+
+
+def _kind(value) -> str:
+    return "nothing (null)" if value is None else f"{type(value).__name__} {value!r}"[:80]
+
+
+def _rotation(rotation, n: int) -> dict:
+    required = ("name", "layer", "timezone", "shift_length", "handoff_at", "participants")
+    if not isinstance(rotation, dict) or not set(required) <= set(rotation):
+        raise ValueError(f"Rotation {n} needs {', '.join(sorted(required))}.")
+    name = _text(rotation["name"], f"Rotation {n}: name")
+    at = f"Rotation {name!r}"
+    for key in ("layer", "timezone", "shift_length"):
+        _text(rotation[key], f"{at}: {key}")
+    _moment(rotation["handoff_at"], f"{at}: handoff_at")
+    _moment(rotation.get("ends_at"), f"{at}: ends_at", optional=True)
+    if not isinstance(rotation.get("restrictions") or [], list):
+        raise ValueError(f"{at}: restrictions must be a list of {{days, start, end}} windows.")
+    versions = rotation["participants"]
+    if not isinstance(versions, list) or not versions:
+        raise ValueError(f"{at}: participants must be a list of {{from, users}} entries, not {_kind(versions)}.")
+    for i, version in enumerate(versions, 1):
+        if not isinstance(version, dict) or not {"from", "users"} <= set(version) \
+                or not isinstance(version["users"], list):
+            raise ValueError(f"{at}: participants entry {i} needs 'from' (a date-time with offset, or null) "
+                             "and 'users' (a list of usernames).")
+        _moment(version["from"], f"{at}: participants entry {i} from", optional=True)
+        for user in version["users"]:
+            _text(user, f"{at}: participants entry {i}: each user")
+    overrides = rotation.get("overrides")
+    if overrides is not None and not isinstance(overrides, list):
+        raise ValueError(f"{at}: overrides must be a list, not {_kind(overrides)}.")
+    for i, override in enumerate(overrides or [], 1):
+        if not isinstance(override, dict) or not {"user", "start", "end"} <= set(override):
+            raise ValueError(f"{at}: each override needs user, start and end.")
+        _text(override["user"], f"{at}: override {i} user")
+        _moment(override["start"], f"{at}: override {i} start")
+        _moment(override["end"], f"{at}: override {i} end")
+        if override.get("reason") is not None:
+            _text(override["reason"], f"{at}: override {i} reason", empty=True)
+    return rotation
+
+
 def parse_schedule(text: str) -> dict:
-    """Parse and shape-check a schedule file; raises ``ValueError`` saying what to fix."""
+    """Parse and shape-check a schedule file; raises ``ValueError`` naming the field to fix.
+
+    Every field the import reads is checked for its type here, so what
+    reaches the services is the shape they expect.
+    """
     try:
         document = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
+    except RecursionError:
+        raise ValueError("Not valid YAML: it is nested too deeply.") from None
+    # PyYAML raises more than YAMLError for some tagged values (!!int x, a year-0 timestamp).
+    except (yaml.YAMLError, ValueError, TypeError, AttributeError, OverflowError) as exc:
         raise ValueError(f"Not valid YAML: {exc}") from exc
     if not isinstance(document, dict) or not isinstance(document.get("rotations"), list):
         raise ValueError("A schedule file is a mapping with a 'rotations' list (export one to see the shape).")
-    required = {"name", "layer", "timezone", "shift_length", "handoff_at", "participants"}
     for n, rotation in enumerate(document["rotations"], 1):
-        if not isinstance(rotation, dict) or not required <= set(rotation):
-            raise ValueError(f"Rotation {n} needs {', '.join(sorted(required))}.")
-        for version in rotation["participants"]:
-            if not isinstance(version, dict) or not isinstance(version.get("users"), list):
-                raise ValueError(f"Rotation {rotation['name']!r}: each participants entry needs 'from' and 'users'.")
-        for override in rotation.get("overrides") or []:
-            if not isinstance(override, dict) or not {"user", "start", "end"} <= set(override):
-                raise ValueError(f"Rotation {rotation['name']!r}: each override needs user, start and end.")
+        _rotation(rotation, n)
     return document
 
 
@@ -92,4 +155,6 @@ def parse_instant(value, what: str) -> datetime | None:
             raise ValueError(f"{what}: {value!r} is not an ISO 8601 date-time.") from exc
     if parsed.tzinfo is None:
         raise ValueError(f"{what}: {value!r} needs a UTC offset, e.g. '2026-03-02T08:00:00+00:00'.")
+    if not in_range(parsed):
+        raise ValueError(f"{what}: {range_message(repr(str(value)))}")
     return parsed.astimezone(UTC)

@@ -8,9 +8,11 @@ from datetime import date, timedelta
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone as djtz
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from . import services
@@ -23,6 +25,7 @@ from .forms import (
     ScheduleImportForm,
     SwapForm,
 )
+from .instants import EARLIEST, LATEST
 from .models import CalendarToken, SwapRequest, Team
 from .permissions import can_manage_team
 from .queries import (
@@ -175,8 +178,19 @@ def swap_decide(request, pk, decision):
     except ValidationError as exc:
         _errors(request, exc)
     else:
-        messages.success(request, f"Swap {decision}ed." if decision != "cancel" else "Swap cancelled.")
-    return redirect(request.POST.get("next") or "oncall-me")
+        messages.success(request, {"accept": "Swap accepted.", "decline": "Swap declined.",
+                                    "cancel": "Swap cancelled."}[decision])
+    return HttpResponseRedirect(_local_next(request) or reverse("oncall-me"))
+
+
+def _local_next(request) -> str | None:
+    """The page to return to, if it is one of ours: never another site (an open redirect), nor a script."""
+    target = request.POST.get("next", "")
+    # A path of this site, as the pages send (request.path): not a relative path, which resolves against this URL.
+    if target.startswith("/") and url_has_allowed_host_and_scheme(target, {request.get_host()},
+                                                                  require_https=request.is_secure()):
+        return target
+    return None
 
 
 @login_required
@@ -210,23 +224,37 @@ def calendar_feed(request, token):
 
 
 def _month(value: str | None) -> date:
+    """The first day of ``?from=YYYY-MM`` (this month if absent or unreadable); ValueError out of range."""
     if value:
         try:
-            return date.fromisoformat(f"{value}-01")
+            first = date.fromisoformat(f"{value}-01")
         except ValueError:
             pass
+        else:
+            if not EARLIEST.date() <= first < LATEST.date():
+                raise ValueError(f"The month {value} is outside the dates Vigil accepts; "
+                                 f"give one from {EARLIEST:%Y-%m} to {LATEST.year - 1}-12.")
+            return first
     return djtz.now().date().replace(day=1)
 
 
 def _months(request) -> int:
     value = request.GET.get("months", "")
-    return min(max(int(value), 1), 12) if value.isdigit() else 3
+    # isdigit() alone accepts digits that int() refuses, such as "²".
+    return min(max(int(value), 1), 12) if value.isascii() and value.isdigit() else 3
+
+
+def _bad_request(message: str) -> HttpResponseBadRequest:
+    return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
 
 
 @login_required
 def load_page(request, slug):
     team = _team(request, slug)
-    first = _month(request.GET.get("from"))
+    try:
+        first = _month(request.GET.get("from"))
+    except ValueError as exc:
+        return _bad_request(str(exc))
     months = _months(request)
     rows = team_load(team, first, months)
     return render(request, "oncall/load.html", {"team": team, "rows": rows, "first": first, "months": months,
@@ -236,7 +264,10 @@ def load_page(request, slug):
 @login_required
 def load_csv(request, slug):
     team = _team(request, slug)
-    first = _month(request.GET.get("from"))
+    try:
+        first = _month(request.GET.get("from"))
+    except ValueError as exc:
+        return _bad_request(str(exc))
     months = _months(request)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{team.slug}-oncall-load.csv"'

@@ -10,6 +10,8 @@ import hashlib
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
+from oncall.instants import RANGE, in_range
+
 from ..models.alert import PAYLOAD_SEVERITIES
 from ..services.alerts import AlertEvent, new_dedup_key
 
@@ -25,7 +27,6 @@ AM_ALERT_KEYS = {"status", "labels", "annotations", "startsAt", "endsAt", "gener
                  "values", "valueString", "silenceURL", "dashboardURL", "panelURL", "imageURL", "orgId"}
 WEBHOOK_KEYS = {"title", "severity", "dedup_key", "status", "details"}
 MAX_ALERTS = 1000
-EARLIEST_YEAR, LATEST_YEAR = 1900, 9000
 
 
 class Errors(list):
@@ -89,16 +90,10 @@ class Errors(list):
             when = when.replace(tzinfo=UTC)
         if when.year <= 1:  # Alertmanager's "0001-01-01T00:00:00Z" means "not set"
             return None
-        try:
-            when = when.astimezone(UTC)
-        except OverflowError:  # e.g. 9999-12-31T23:00:00-05:00, after the last storable instant
-            when = None
-        if when is None or not EARLIEST_YEAR <= when.year <= LATEST_YEAR:
-            # Far from now it cannot be shown in every time zone (year 1 or 9999 overflows).
-            self.append(f"'{where}{key}' is out of range ({value!r}); give a time between the years "
-                        f"{EARLIEST_YEAR} and {LATEST_YEAR}.")
+        if not in_range(when):  # far from now, it could not be read back or shown in every time zone
+            self.append(f"'{where}{key}' is out of range ({value!r}); give a time {RANGE}.")
             return None
-        return when
+        return when.astimezone(UTC)
 
 
 def safe_url(value) -> str:

@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
+from oncall.instants import check_instant
 from oncall.models import Team, User
 from oncall.permissions import can_view_team
 
@@ -148,6 +149,7 @@ def _create_incident(
     """
     now = now or timezone.now()
     _check_can_act(by, team)
+    check_instant(started_at, "started_at")  # stored beyond the range, the row could not be read back
     if started_at and started_at > now:
         raise ValidationError({"started_at": "Impact cannot start in the future."})
     incident = Incident(
@@ -236,6 +238,8 @@ def update_incident(
     changed = [name for name, value in fields.items() if getattr(locked, name) != value]
     for name in changed:
         setattr(locked, name, fields[name])
+    if "started_at" in changed:
+        check_instant(locked.started_at, "started_at")
     if "started_at" in changed and locked.started_at and locked.started_at > locked.created_at:
         raise ValidationError({"started_at": "Impact start must not be after the incident was declared."})
     if changed:

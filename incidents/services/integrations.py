@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from oncall.instants import check_instant
 from oncall.models import User
 from oncall.permissions import can_manage_team
 
@@ -133,13 +134,20 @@ def update_integration(*, integration: Integration, by: User | None, **fields) -
     return locked
 
 
+def check_window(starts_at: datetime, ends_at: datetime) -> None:
+    """Refuse a window that ends before it starts or lies beyond the dates Vigil accepts."""
+    check_instant(starts_at, "starts_at")  # stored beyond the range, the row could not be read back
+    check_instant(ends_at, "ends_at")
+    if ends_at <= starts_at:
+        raise ValidationError({"ends_at": "The window must end after it starts."})
+
+
 @transaction.atomic
 def create_maintenance_window(
     *, service: Service, starts_at: datetime, ends_at: datetime, by: User | None, reason: str = ""
 ) -> MaintenanceWindow:
     _check_manage(by, service)
-    if ends_at <= starts_at:
-        raise ValidationError({"ends_at": "The window must end after it starts."})
+    check_window(starts_at, ends_at)
     return MaintenanceWindow.objects.create(
         service=service, starts_at=starts_at, ends_at=ends_at, reason=reason.strip(), created_by=by
     )
@@ -152,8 +160,7 @@ def update_maintenance_window(
     """Move or re-explain a window (the admin's change form); the row is locked while it changes."""
     locked = MaintenanceWindow.objects.select_for_update().select_related("service__team").get(pk=window.pk)
     _check_manage(by, locked.service)
-    if ends_at <= starts_at:
-        raise ValidationError({"ends_at": "The window must end after it starts."})
+    check_window(starts_at, ends_at)
     locked.starts_at, locked.ends_at, locked.reason = starts_at, ends_at, reason.strip()
     locked.save(update_fields=["starts_at", "ends_at", "reason"])
     return locked

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone as djtz
 from rest_framework import serializers
 
+from ..instants import in_range, range_message
 from ..models import Override, Rotation, User
 from ..models.people import validate_timezone
 from ..models.schedule import parse_shift_length, validate_restrictions
@@ -113,6 +114,13 @@ class RotationInputSerializer(serializers.Serializer):
         return attrs
 
 
+def _within_range(value: datetime) -> datetime:
+    # Shifts are computed weeks and months around the instants asked for: far from the calendar's ends.
+    if not in_range(value):
+        raise serializers.ValidationError(range_message(value.isoformat()))
+    return value
+
+
 class ShiftSerializer(serializers.Serializer):
     user = serializers.CharField(source="user.username")
     start = serializers.DateTimeField()
@@ -123,6 +131,12 @@ class ShiftSerializer(serializers.Serializer):
 class ShiftWindowSerializer(serializers.Serializer):
     start = serializers.DateTimeField(required=False)
     end = serializers.DateTimeField(required=False)
+
+    def validate_start(self, value):
+        return _within_range(value)
+
+    def validate_end(self, value):
+        return _within_range(value)
 
     def validate(self, attrs):
         if "start" in attrs and "end" in attrs and attrs["end"] <= attrs["start"]:

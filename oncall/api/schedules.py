@@ -114,7 +114,7 @@ class OverrideList(generics.ListCreateAPIView):
         qs = visible_overrides(self.request.user)
         params = self.request.query_params
         if rotation := params.get("rotation"):
-            if not rotation.isdigit():
+            if not (rotation.isascii() and rotation.isdigit()):  # isdigit() alone passes "²", which int() refuses
                 raise ValidationError({"rotation": "Give a rotation id."})
             qs = qs.filter(rotation_id=int(rotation))
         if team := params.get("team"):

@@ -8,13 +8,17 @@ is visible everywhere at once and the past is never rewritten.
 import re
 import secrets
 from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.core.exceptions import ValidationError
 from django.db import models
 
 from ..history import HistoricalRecords
+from ..instants import check_cover_length, check_instant, place, range_message, shown
 from .people import Team, User, validate_timezone
 
+# Longer shifts make no schedule, and shift arithmetic on them runs off the calendar (year 9999).
+LONGEST_SHIFT_HOURS = 365 * 24
 _DURATION = re.compile(r"^P(?:(?P<w>\d+)W)?(?:(?P<d>\d+)D)?(?:T(?:(?P<h>\d+)H)?)?$")
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
@@ -32,6 +36,8 @@ def parse_shift_length(value: str) -> tuple[int, str]:
             "such as 'P7D', 'P1W' or 'PT12H'."
         )
     weeks, days, hours = (int(match.group(g) or 0) for g in "wdh")
+    if weeks * 168 + days * 24 + hours > LONGEST_SHIFT_HOURS:
+        raise ValueError(f"{value!r} is too long: a shift lasts at most a year, P365D (PT8760H in hours).")
     if hours:
         count, unit = weeks * 168 + days * 24 + hours, Rotation.Unit.HOURS
     elif days:
@@ -117,7 +123,10 @@ class Rotation(models.Model):
     @property
     def step(self) -> timedelta:
         """One shift in wall-clock terms (naive arithmetic on local readings)."""
-        return timedelta(**{self.shift_unit: self.shift_count})
+        try:
+            return timedelta(**{self.shift_unit: self.shift_count})
+        except OverflowError:  # a row from before lengths were capped: longer than the calendar anyway
+            return timedelta(days=10_000 * 366)
 
     @property
     def first_handoff(self) -> datetime:
@@ -127,6 +136,18 @@ class Rotation(models.Model):
     def clean(self) -> None:
         if self.shift_count is not None and self.shift_count < 1:
             raise ValidationError({"shift_count": "A shift lasts at least one unit."})
+        if self.shift_count is not None and self.shift_unit in self.Unit.values:
+            hours = self.shift_count * {"hours": 1, "days": 24, "weeks": 168}[self.shift_unit]
+            if hours > LONGEST_SHIFT_HOURS:
+                raise ValidationError({"shift_count": "A shift lasts at most a year: 365 days, 52 weeks or 8760 hours."})
+        check_instant(self.ends_at, "ends_at")
+        if self.handoff_date is not None and self.handoff_time is not None and self.timezone:
+            try:
+                zone = ZoneInfo(self.timezone)
+            except (ZoneInfoNotFoundError, ValueError):
+                return  # the timezone field's own validator says so
+            if place(self.first_handoff, zone) is None:
+                raise ValidationError({"handoff_date": range_message(f"{shown(self.first_handoff)} in {self.timezone}")})
 
 
 class RotationParticipant(models.Model):
@@ -152,6 +173,9 @@ class RotationParticipant(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} #{self.position} from {self.effective_from:%Y-%m-%d %H:%M}"
+
+    def clean(self) -> None:
+        check_instant(self.effective_from, "effective_from")
 
 
 class OverrideQuerySet(models.QuerySet):
@@ -184,6 +208,11 @@ class Override(models.Model):
     def __str__(self) -> str:
         return f"{self.user} on {self.rotation} {self.start_at:%Y-%m-%d %H:%M}–{self.end_at:%Y-%m-%d %H:%M}"
 
+    def clean(self) -> None:
+        check_instant(self.start_at, "start_at")
+        check_instant(self.end_at, "end_at")
+        check_cover_length(self.start_at, self.end_at, "An override", "end_at")
+
 
 class SwapRequest(models.Model):
     """One participant asks another to take [start_at, end_at); accepting creates an override."""
@@ -210,6 +239,11 @@ class SwapRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.requester} → {self.recipient} ({self.status})"
+
+    def clean(self) -> None:
+        check_instant(self.start_at, "start_at")
+        check_instant(self.end_at, "end_at")
+        check_cover_length(self.start_at, self.end_at, "A swap", "end_at")
 
 
 def new_calendar_secret() -> str:

@@ -19,7 +19,7 @@ from django.utils import timezone as djtz
 
 from ..hooks import CHECKLIST, handoff_context
 from ..models import HandoffNote, HandoffNotice, Rotation, ShiftReminder, User
-from ..schedule import final_shifts, load_rotations
+from ..schedule import final_shifts, load_rotations, moved
 
 # A hand-off older than this when beat first sees it (beat was down) gets no email:
 # a checklist an hour late is noise.
@@ -69,7 +69,7 @@ def handoff_email_body(handoff: Handoff, *, now: datetime) -> str:
             f"{incoming.display_name}: email {incoming.email or '(none)'}, phone {incoming.phone or '(none)'}"
         ] + context.get("contact_info", [])
     notes = HandoffNote.objects.filter(
-        rotation=rotation, handoff_at__gt=handoff.at - rotation.step, handoff_at__lte=handoff.at,
+        rotation=rotation, handoff_at__gt=moved(handoff.at, -rotation.step), handoff_at__lte=handoff.at,
     ).select_related("author").order_by("created_at")
     lines = [
         f"Hand-off in {team.name} · {rotation.name} ({rotation.layer}) at {_local(handoff.at, rotation.timezone)}",
@@ -130,7 +130,7 @@ def send_shift_reminders(*, now: datetime | None = None, lead: timedelta | None 
     lo = now - timedelta(minutes=1)
     for rotation in load_rotations(teams, overrides_between=(lo, now + lead + timedelta(days=60))):
         # Look one shift past the lead so the email shows where the shift really ends.
-        for shift in final_shifts(rotation, lo, now + lead + rotation.step + timedelta(hours=3)):
+        for shift in final_shifts(rotation, lo, moved(now + lead, rotation.step + timedelta(hours=3))):
             if not (now < shift.start <= now + lead) or not shift.user.email:
                 continue
             if not _claim(ShiftReminder, rotation=rotation, user=shift.user, shift_start_at=shift.start,

@@ -7,6 +7,7 @@ rolled-back change never tells anyone anything.
 """
 
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -14,6 +15,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone as djtz
 
+from ..instants import check_cover_length, check_instant, place, range_message, shown
 from ..models import (
     CalendarToken,
     HandoffNote,
@@ -84,6 +86,13 @@ def _apply_fields(rotation: Rotation, fields: dict) -> list[str]:
             put(key, value)
         else:
             raise ValidationError({key: "Not a rotation field."})
+    if "ends_at" in fields:
+        check_instant(rotation.ends_at, "ends_at")
+    if {"handoff_at", "timezone"} & set(fields) and rotation.handoff_date is not None and rotation.timezone:
+        # Every shift is counted from the first hand-off: it must be an instant that can be stored and read.
+        if place(rotation.first_handoff, ZoneInfo(rotation.timezone)) is None:
+            raise ValidationError({"handoff_at": range_message(f"The first hand-off, {shown(rotation.first_handoff)} "
+                                                               f"in {rotation.timezone},")})
     return changed
 
 
@@ -151,6 +160,7 @@ def set_participants(*, rotation: Rotation, participants: list[User], effective_
         raise PermissionDenied(f"Only the leads and managers of team {rotation.team.slug} may change rotations.")
     if djtz.is_naive(effective_from):
         raise ValidationError({"effective_from": "Give the moment with its UTC offset."})
+    check_instant(effective_from, "effective_from")
     _require_members(rotation.team, participants)
     rotation = Rotation.objects.select_for_update().get(pk=rotation.pk)
     _write_participants(rotation, participants, effective_from)
@@ -171,8 +181,11 @@ def create_override(*, rotation: Rotation, user: User, start: datetime, end: dat
         raise PermissionDenied("Only members of the rotation's team may override it.")
     if djtz.is_naive(start) or djtz.is_naive(end):
         raise ValidationError({"start": "Give start and end with their UTC offset."})
+    check_instant(start, "start")
+    check_instant(end, "end")
     if end <= start:
         raise ValidationError({"end": "The override must end after it starts."})
+    check_cover_length(start, end, "An override")
     _require_members(rotation.team, [user])
     override = Override(rotation=rotation, user=user, start_at=start, end_at=end, reason=reason,
                         created_by=by if by is not None and by.is_authenticated else None)
@@ -209,8 +222,13 @@ def request_swap(*, rotation: Rotation, requester: User, recipient: User, start:
                  message: str = "", now: datetime | None = None) -> SwapRequest:
     """Ask ``recipient`` to take [start, end); both are emailed."""
     with transaction.atomic():
+        if djtz.is_naive(start) or djtz.is_naive(end):
+            raise ValidationError({"start": "Give start and end with their UTC offset."})
+        check_instant(start, "start")
+        check_instant(end, "end")
         if end <= start:
             raise ValidationError({"end": "The swap must end after it starts."})
+        check_cover_length(start, end, "A swap")
         if requester.pk == recipient.pk:
             raise ValidationError({"recipient": "Ask someone other than yourself."})
         _require_members(rotation.team, [requester, recipient])

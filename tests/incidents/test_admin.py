@@ -86,6 +86,24 @@ def test_declaring_in_the_admin_numbers_the_incident_and_records_history(client,
     assert incident.history.latest().history_user == sam
 
 
+@pytest.mark.parametrize("date, message", [
+    ("0001-01-01", "outside the dates Vigil accepts"),
+    ("2999-01-01", "cannot start in the future"),
+])
+def test_an_impossible_impact_start_in_the_admin_is_a_form_error(client, sam, payments, checkout, date, message):
+    client.force_login(sam)
+    response = client.post(reverse("admin:incidents_incident_add"), {
+        "title": "Declared by an admin", "description": "", "severity": severity("SEV3").pk,
+        "category": "other", "team": payments.pk, "services": [checkout.pk], "impact": "",
+        "users_affected": "", "revenue_impact": "", "started_at_0": date, "started_at_1": "00:00:00",
+        "role_assignments-TOTAL_FORMS": "0", "role_assignments-INITIAL_FORMS": "0",
+        "notes-TOTAL_FORMS": "0", "notes-INITIAL_FORMS": "0",
+    })
+    assert response.status_code == 200  # the form again, with the error
+    assert message in str(response.context["adminform"].form.errors["started_at"])
+    assert not Incident.objects.exists()
+
+
 def test_the_last_severity_cannot_be_deleted_in_the_admin(client, sam):
     ensure_severities()
     client.force_login(sam)

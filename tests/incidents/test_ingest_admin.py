@@ -63,3 +63,18 @@ def test_the_admin_shows_what_the_service_refuses_and_saves_nothing(client, sam,
     assert message in response.context["adminform"].form.errors[field][0]
     assert "was added successfully" not in response.content.decode()
     assert not Integration.objects.exists()
+
+
+@pytest.mark.parametrize("starts, ends, field, message", [
+    ("2030-01-01", "2029-01-01", "ends_at", "must end after it starts"),
+    ("0001-01-01", "2030-01-01", "starts_at", "outside the dates Vigil accepts"),
+])
+def test_the_admin_refuses_an_impossible_window_as_a_form_error(client, sam, checkout, starts, ends, field, message):
+    client.force_login(sam)
+    response = client.post("/admin/incidents/maintenancewindow/add/", {
+        "service": checkout.pk, "starts_at_0": starts, "starts_at_1": "10:00:00",
+        "ends_at_0": ends, "ends_at_1": "12:00:00", "reason": "upgrade",
+    })
+    assert response.status_code == 200
+    assert message in str(response.context["adminform"].form.errors[field])
+    assert not MaintenanceWindow.objects.exists()

@@ -159,3 +159,15 @@ def test_other_kinds_have_no_interval_on_their_page(client, alice, checkout):
     client.force_login(alice)
     assert 'name="interval_seconds"' not in client.get(
         f"/services/checkout/integrations/{integration.pk}/").content.decode()
+
+
+def test_a_maintenance_window_in_year_one_is_a_form_error_and_the_page_still_works(client, alice, checkout):
+    alice.timezone = "Europe/Berlin"  # year 1 here is year 0 in UTC: stored, it could never be read back
+    alice.save()
+    client.force_login(alice)
+    response = client.post("/services/checkout/integrations/", {
+        "action": "maintenance", "starts_at": "0001-01-01T00:00", "ends_at": "2030-01-01T12:00"})
+    assert response.status_code == 200
+    assert "outside the dates Vigil accepts" in response.content.decode()
+    assert not MaintenanceWindow.objects.exists()
+    assert client.get("/services/checkout/integrations/").status_code == 200
