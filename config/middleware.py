@@ -14,7 +14,7 @@ class RefuseUnstorableText:
     in any text it is compared with or stored in: without this, a lookup by a
     slug or number with ``%00`` in it is a 500. (Surrogates cannot arrive this
     way: Django decodes URLs and forms with replacement characters.) JSON
-    bodies are checked where they are parsed (``config.api.JSONParser``, the
+    bodies are checked where they are parsed (``config.parsers.JSONParser``, the
     ingest endpoints). Cheap: the path and the raw query string are scanned;
     only a submitted form is parsed, as the view would parse it anyway.
     """
