@@ -2,10 +2,11 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
+from .admin_widgets import SafeAutocompleteMixin
 from .models import Membership, Team, User
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(SafeAutocompleteMixin, admin.TabularInline):
     model = Membership
     extra = 0
     autocomplete_fields = ["user"]
@@ -30,7 +31,7 @@ class TeamAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(SimpleHistoryAdmin):
+class MembershipAdmin(SafeAutocompleteMixin, SimpleHistoryAdmin):
     list_display = ["user", "team", "role"]
     list_filter = ["role", "team"]
     list_select_related = ["user", "team"]

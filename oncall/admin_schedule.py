@@ -7,6 +7,7 @@ by ``oncall.schedule`` from these rows.
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from .admin_widgets import SafeAutocompleteMixin
 from .models import (
     CalendarToken,
     HandoffNote,
@@ -19,7 +20,7 @@ from .models import (
 )
 
 
-class ParticipantInline(admin.TabularInline):
+class ParticipantInline(SafeAutocompleteMixin, admin.TabularInline):
     model = RotationParticipant
     extra = 0
     autocomplete_fields = ["user"]
@@ -36,14 +37,14 @@ class RotationAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(RotationParticipant)
-class RotationParticipantAdmin(admin.ModelAdmin):
+class RotationParticipantAdmin(SafeAutocompleteMixin, admin.ModelAdmin):
     list_display = ["rotation", "position", "user", "effective_from"]
     list_select_related = ["rotation__team", "user"]
     autocomplete_fields = ["user"]
 
 
 @admin.register(Override)
-class OverrideAdmin(SimpleHistoryAdmin):
+class OverrideAdmin(SafeAutocompleteMixin, SimpleHistoryAdmin):
     list_display = ["rotation", "user", "start_at", "end_at", "reason", "created_at"]
     list_select_related = ["rotation__team", "user"]
     list_filter = ["rotation__team"]

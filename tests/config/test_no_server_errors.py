@@ -6,8 +6,9 @@ URL configuration, fills each route's parameters with real objects and with
 nonsense, and sends each the same battery of malformed requests (query
 parameters out of range, forms with wrong values, JSON of the wrong shape,
 NaN, nesting past the parser, a NUL character). A new route is covered the
-day it is added. The admin is Django's own and is left out. Each request runs
-in a savepoint that is rolled back, so none changes what the next one finds.
+day it is added. The admin is walked apart, model by model, as staff. Each
+request runs in a savepoint that is rolled back, so none changes what the
+next one finds.
 Run it on PostgreSQL too: a NUL or a year-0 date only fails there.
 """
 
@@ -16,9 +17,10 @@ import json
 from datetime import datetime, timedelta
 
 import pytest
+from django.contrib import admin
 from django.db import transaction
 from django.test import Client
-from django.urls import URLPattern, URLResolver, get_resolver
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from incidents.services import create_integration, create_maintenance_window
@@ -145,4 +147,29 @@ def test_no_route_answers_garbage_with_a_500(world, alice, client):
                                     f"{response.status_code}")
     print(f"{sent} requests over {routes} routes")
     assert routes >= 60 and sent >= 1500, (routes, sent)  # the walk reached the product, not a handful of URLs
+    assert failures == []
+
+
+def test_no_admin_page_answers_garbage_with_a_500(world, sam):
+    """The admin's add, change and delete forms of every model, sent the same nonsense, and its lists."""
+    client = Client(raise_request_exception=False)
+    client.force_login(sam)
+    failures, sent = [], 0
+    dates_everywhere = {name: "0001-01-01" for name in FORM}
+    for model in admin.site._registry:
+        prefix = f"admin:{model._meta.app_label}_{model._meta.model_name}"
+        requests = [("get", reverse(f"{prefix}_changelist") + "?o=abc&p=zz&q=x&all=&unknown=1", None)]
+        urls = [reverse(f"{prefix}_add")]
+        obj = model._default_manager.first()
+        if obj is not None:
+            urls += [reverse(f"{prefix}_change", args=[obj.pk]), reverse(f"{prefix}_delete", args=[obj.pk])]
+        requests += [("post", url, data) for url in urls for data in (FORM, {}, dates_everywhere)]
+        for method, url, data in requests:
+            with transaction.atomic():
+                response = getattr(client, method)(url, data) if data is not None else client.get(url)
+                transaction.set_rollback(True)
+            sent += 1
+            if response.status_code >= 500:
+                failures.append(f"{method.upper()} {url} → {response.status_code}")
+    assert sent >= 100, sent
     assert failures == []
