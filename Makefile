@@ -34,9 +34,12 @@ run: demo
 	@echo "  charlie (search lead), ivan (platform lead). Admin: http://$(HOST):$(PORT)/admin/"
 	@echo "  API docs: http://$(HOST):$(PORT)/api/docs/   Stop with Ctrl-C."
 	@echo ""
-	@trap 'kill 0' EXIT INT TERM; \
-	  $(VENV)/bin/celery -A config worker --loglevel=INFO --concurrency=2 & \
-	  $(VENV)/bin/celery -A config beat --loglevel=INFO & \
+	@# Stopping (Ctrl-C, or runserver ending): the worker and beat get one TERM each, and the
+	@# shell waits for them. Not `kill 0`: that signals the shell itself and re-enters the trap,
+	@# and it kills the worker's pool processes under it in the middle of its warm shutdown.
+	@trap 'trap - EXIT INT TERM; kill $$worker $$beat 2>/dev/null; wait' EXIT INT TERM; \
+	  $(VENV)/bin/celery -A config worker --loglevel=INFO --concurrency=2 & worker=$$!; \
+	  $(VENV)/bin/celery -A config beat --loglevel=INFO & beat=$$!; \
 	  $(PY) manage.py runserver $(HOST):$(PORT)
 
 ## test: the whole test suite (browser and interoperability tests need Debian's chromium and prometheus-alertmanager).
