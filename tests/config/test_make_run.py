@@ -1,7 +1,8 @@
 """`make run`, the README's first command: web, Celery worker and beat start with demo data, and stop together.
 
-Run as a newcomer would, on the embedded defaults (SQLite and the broker
-that needs no server), in a temporary database and broker folder. Beat sends
+Run as a newcomer would, on a temporary SQLite file, with the broker the
+suite runs with: Redis when ``REDIS_URL`` is set (CI's PostgreSQL + Redis
+run), else the embedded one that needs no server, in a temporary folder. Beat sends
 the heartbeat sweep every 30 s and the worker runs it, so the test waits for
 the worker to report that task done: the three processes really talk to each
 other. Then Ctrl-C (SIGINT to the process group, as a terminal sends it) must
@@ -23,12 +24,7 @@ from tests.net import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
-pytestmark = [
-    pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed"),
-    # It runs on its own SQLite file whatever the suite's database; the embedded run of CI covers it once.
-    pytest.mark.skipif(os.environ.get("DATABASE_URL", "").startswith("postgres"),
-                       reason="make run on the embedded defaults is tested in the SQLite run"),
-]
+pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
 
 
 def _wait(condition, seconds: float, what: str, log: Path, group: int) -> None:
@@ -68,7 +64,8 @@ def _restore_sigint():
 def test_make_run_starts_web_worker_and_beat_with_demo_data_and_ctrl_c_stops_them(tmp_path):
     port, database, log = free_port(), tmp_path / "vigil.sqlite3", tmp_path / "run.log"
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE"}}
-    env.update(DATABASE_URL=f"sqlite:///{database}", CELERY_BROKER_DIR=str(tmp_path / "broker"))
+    redis = os.environ.get("REDIS_URL", "")
+    env.update(DATABASE_URL=f"sqlite:///{database}", CELERY_BROKER_DIR=str(tmp_path / "broker"), REDIS_URL=redis)
     with log.open("w") as out:
         make = subprocess.Popen(["make", "run", f"PORT={port}"], cwd=ROOT, env=env, stdout=out,  # noqa: S603, S607
                                 stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=_restore_sigint)  # noqa: PLW1509
@@ -93,5 +90,6 @@ def test_make_run_starts_web_worker_and_beat_with_demo_data_and_ctrl_c_stops_the
                 os.killpg(make.pid, signal.SIGKILL)
             make.wait(timeout=10)
     output = log.read_text(errors="replace")
+    assert f"transport:   {redis.split('://')[0] if redis else 'filesystem'}://" in output  # the broker meant
     assert "Unrecoverable error" not in output
     assert output.count("Warm shutdown") <= 2  # once per Ctrl-C, not a storm of re-sent signals
