@@ -33,7 +33,7 @@ def _whole_number(name: str, default: int) -> int:
     raw = os.environ.get(name, "").strip()
     if not raw:
         return default
-    if not raw.isdigit() or int(raw) < 1:
+    if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
         raise SystemExit(f"{name}={raw!r} is not a whole number of at least 1")
     return int(raw)
 

@@ -63,7 +63,7 @@ def integration_list(request, slug):
                 return redirect("service-integrations", slug=service.slug)
         elif action == "end-maintenance":
             window_id = request.POST.get("window", "")
-            window = get_object_or_404(MaintenanceWindow, service=service, pk=window_id if window_id.isdigit() else 0)
+            window = get_object_or_404(MaintenanceWindow, service=service, pk=window_id if window_id.isascii() and window_id.isdigit() else 0)
             integration_services.end_maintenance_window(window=window, by=request.user)
             messages.success(request, "Maintenance window ended.")
             return redirect("service-integrations", slug=service.slug)

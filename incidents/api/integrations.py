@@ -148,7 +148,7 @@ class AlertList(generics.ListAPIView):
         if state := params.get("status"):
             qs = qs.filter(status=state)
         if integration := params.get("integration"):
-            qs = qs.filter(integration_id=integration if integration.isdigit() else 0)
+            qs = qs.filter(integration_id=integration if integration.isascii() and integration.isdigit() else 0)
         return qs
 
 

@@ -14,29 +14,25 @@ import shutil
 import signal
 import sqlite3
 import subprocess
-import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 
-from tests.net import free_port
+from tests.net import free_port, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
 
 
-def _wait(condition, seconds: float, what: str, log: Path, group: int) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.5)
-    processes = subprocess.run(["ps", "-o", "pid,stat,args", "-g", str(group)],  # noqa: S603, S607
+def _account(log: Path, group: int):
+    """What make run's processes say of themselves, for a failure message: those still alive, then the output."""
+    def read() -> str:
+        alive = subprocess.run(["ps", "-o", "pid,stat,args", "-g", str(group)],  # noqa: S603, S607
                                capture_output=True, text=True).stdout
-    pytest.fail(f"timed out after {seconds:.0f} s waiting for {what}; its processes:\n{processes}\n"
-                f"make run's output ends:\n{log.read_text(errors='replace')[-3000:]}")
+        return f"processes still there:\n{alive}\noutput:\n{log.read_text(errors='replace')[-2500:]}"
+    return read
 
 
 def _answers(url: str) -> bool:
@@ -70,21 +66,22 @@ def test_make_run_starts_web_worker_and_beat_with_demo_data_and_ctrl_c_stops_the
         make = subprocess.Popen(["make", "run", f"PORT={port}"], cwd=ROOT, env=env, stdout=out,  # noqa: S603, S607
                                 stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=_restore_sigint)  # noqa: PLW1509
     try:
-        _wait(lambda: _answers(f"http://127.0.0.1:{port}/healthz"), 180, "the web server", log, make.pid)
+        account = _account(log, make.pid)
+        wait_until(lambda: _answers(f"http://127.0.0.1:{port}/healthz"), "the web server", 180, account)
         with sqlite3.connect(database) as db:
             incidents, teams = (db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # noqa: S608
                                 for table in ("incidents_incident", "oncall_team"))
         assert incidents > 0 and teams > 0  # the demo data is there
         assert _answers(f"http://127.0.0.1:{port}/accounts/login/")
-        _wait(lambda: "Task incidents.tasks.check_heartbeats[" in log.read_text(errors="replace")
-              and " succeeded in " in log.read_text(errors="replace"),
-              90, "the worker to run the heartbeat sweep beat sent", log, make.pid)
+        wait_until(lambda: "Task incidents.tasks.check_heartbeats[" in log.read_text(errors="replace")
+                   and " succeeded in " in log.read_text(errors="replace"),
+                   "the worker to run the heartbeat sweep beat sent", 90, account)
     finally:
         os.killpg(make.pid, signal.SIGINT)
         try:
             # make leads the group; reaped (poll), it no longer counts as alive once it has exited.
-            _wait(lambda: make.poll() is not None and not _group_alive(make.pid), 20,
-                  "web, worker and beat to stop after Ctrl-C", log, make.pid)
+            wait_until(lambda: make.poll() is not None and not _group_alive(make.pid),
+                       "web, worker and beat to stop after Ctrl-C", 20, _account(log, make.pid))
         finally:
             if _group_alive(make.pid):
                 os.killpg(make.pid, signal.SIGKILL)

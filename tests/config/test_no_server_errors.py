@@ -33,14 +33,14 @@ HUGE = "99999999999999999999"
 NUL = "a%00b"
 
 QUERY = ("?page=abc&page_size=-5&start=9999-12-31T00:00:00Z&end=0001-01-01T00:00:00Z&at=0001-01-01T00:00:00Z"
-         "&from=0001-01&months=%C2%B2&rotation=%C2%B2&team=nobody&service=nobody&status=bogus&severity=SEV9"
+         "&from=0001-01&months=%C2%B2&rotation=%C2%B2&integration=%C2%B2&team=nobody&service=nobody&status=bogus&severity=SEV9"
          "&created_after=2026-13-45&created_before=yesterday&q=" + "x" * 3000)
 FORM = {
     "action": "create", "name": "x" * 3000, "title": "", "kind": "bogus", "severity": "SEV9", "team": "nobody",
     "services": ["nobody"], "start": "0001-01-01T00:00", "end": "9999-12-31T23:59", "starts_at": "0001-01-01T00:00",
     "ends_at": "9999-12-31T23:59", "started_at": "0001-01-01T00:00", "handoff_at": "9999-12-31T23:00",
     "effective_from": "0001-01-01T00:00", "shift_length": "P500000W", "timezone": "Mars/Olympus",
-    "participants": "nobody", "user": "nobody", "recipient": "nobody", "rotation": HUGE, "window": "abc",
+    "participants": "nobody", "user": "nobody", "recipient": "nobody", "rotation": HUGE, "window": "²",
     "severity_map": "[1]", "interval_seconds": "-1", "grace_seconds": "x", "rate_per_second": "0", "burst": HUGE,
     "next": "javascript:alert(1)", "text": "rotations: 5", "body": "", "state": "bogus", "role": "bogus",
     "note": "x" * 20000, "layer": "", "restrictions": "{", "enabled": "maybe", "public": "2",

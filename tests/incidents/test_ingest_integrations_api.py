@@ -160,6 +160,7 @@ def test_alert_list_filters_by_service_and_incident(api, alice, checkout):
     assert api.get(f"/api/v1/alerts/?integration={integration.pk}").json()["count"] == 1
     assert api.get(f"/api/v1/alerts/?integration={integration.pk + 1}").json()["count"] == 0
     assert api.get("/api/v1/alerts/?integration=PD").json()["count"] == 0
+    assert api.get("/api/v1/alerts/?integration=²").json()["count"] == 0
     assert Alert.objects.count() == 1
 
 

@@ -18,7 +18,6 @@ import re
 import shutil
 import ssl
 import subprocess
-import time
 import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -31,7 +30,7 @@ import yaml
 from incidents.models import Alert, Incident
 from incidents.services import create_integration
 from tests.factories import ensure_severities
-from tests.net import free_port
+from tests.net import free_port, wait_until
 from tests.tls_proxy import tls_front
 
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -50,21 +49,6 @@ def readme_block(heading: str) -> str:
     match = re.search(r"```[a-z]*\n(.*?)```", text[start:], re.S)
     assert match, f"no code block under {heading!r} in README.md"
     return match.group(1)
-
-
-def wait_until(check, what: str, timeout: float = 20.0, log=None):
-    """Poll ``check`` until it returns something truthy; the senders are other processes and threads.
-
-    On timeout the failure quotes the end of ``log()``, the sender's own account of what it did.
-    """
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = check()
-        if result:
-            return result
-        time.sleep(0.1)
-    tail = f"; its log ends:\n{log()[-3000:]}" if log else ""
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}{tail}")
 
 
 class Alertmanager:

@@ -128,7 +128,7 @@ def test_incident_page_lists_its_alerts_and_service_page_links_to_integrations(c
     assert "/services/checkout/integrations/" in service_page and "/services/checkout/alerts/" in service_page
 
 
-@pytest.mark.parametrize("window", ["abc", "", "1.5", "99999999999999999999"])
+@pytest.mark.parametrize("window", ["abc", "", "1.5", "99999999999999999999", "²"])
 def test_ending_a_window_that_is_not_there_is_404(client, alice, checkout, window):
     client.force_login(alice)
     response = client.post("/services/checkout/integrations/", {"action": "end-maintenance", "window": window})
