@@ -202,7 +202,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
-    "heartbeats-check": {"task": "incidents.tasks.check_heartbeats", "schedule": timedelta(seconds=30)},
+    "heartbeats-check": {"task": "incidents.tasks.check_heartbeats",
+                         "schedule": timedelta(seconds=env_int("HEARTBEAT_CHECK_SECONDS", 30, minimum=1))},
     "oncall-handoffs": {"task": "oncall.tasks.notify_handoffs", "schedule": timedelta(seconds=60)},
     "oncall-shift-reminders": {"task": "oncall.tasks.remind_upcoming_shifts", "schedule": timedelta(minutes=5)},
 }

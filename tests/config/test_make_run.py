@@ -3,7 +3,7 @@
 Run as a newcomer would, on a temporary SQLite file, with the broker the
 suite runs with: Redis when ``REDIS_URL`` is set (CI's PostgreSQL + Redis
 run), else the embedded one that needs no server, in a temporary folder. Beat sends
-the heartbeat sweep every 30 s and the worker runs it, so the test waits for
+the heartbeat sweep (every 2 s here) and the worker runs it, so the test waits for
 the worker to report that task done: the three processes really talk to each
 other. Then Ctrl-C (SIGINT to the process group, as a terminal sends it) must
 stop all of them at once, with no signal storm.
@@ -61,7 +61,9 @@ def test_make_run_starts_web_worker_and_beat_with_demo_data_and_ctrl_c_stops_the
     port, database, log = free_port(), tmp_path / "vigil.sqlite3", tmp_path / "run.log"
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE"}}
     redis = os.environ.get("REDIS_URL", "")
-    env.update(DATABASE_URL=f"sqlite:///{database}", CELERY_BROKER_DIR=str(tmp_path / "broker"), REDIS_URL=redis)
+    # The heartbeat sweep every 2 s instead of 30, so the worker reports it soon.
+    env.update(DATABASE_URL=f"sqlite:///{database}", CELERY_BROKER_DIR=str(tmp_path / "broker"), REDIS_URL=redis,
+               HEARTBEAT_CHECK_SECONDS="2")
     with log.open("w") as out:
         make = subprocess.Popen(["make", "run", f"PORT={port}"], cwd=ROOT, env=env, stdout=out,  # noqa: S603, S607
                                 stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=_restore_sigint)  # noqa: PLW1509

@@ -41,3 +41,9 @@ def test_a_bad_metrics_network_stops_start_up_with_the_entry_named():
     result = _manage("check", METRICS_ALLOWED_NETWORKS="10.0.0.0/8, intranet")
     assert result.returncode != 0
     assert "METRICS_ALLOWED_NETWORKS: 'intranet' is not an IP network" in result.stderr
+
+
+def test_a_heartbeat_check_interval_below_one_second_stops_start_up():
+    result = _manage("check", HEARTBEAT_CHECK_SECONDS="0")
+    assert result.returncode != 0
+    assert "HEARTBEAT_CHECK_SECONDS='0' is below 1" in result.stderr
