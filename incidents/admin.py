@@ -4,10 +4,7 @@ actions below, which call the same services as the pages and the API."""
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
-
-from oncall.instants import check_instant
 
 from . import services
 from .models import Incident, Note, RoleAssignment, Service, Severity, Source, StatusUpdate
@@ -90,13 +87,9 @@ class IncidentAdminForm(forms.ModelForm):
     def clean_started_at(self):
         value = self.cleaned_data.get("started_at")
         try:
-            check_instant(value, "started_at")
+            services.check_started_at(value, declared_at=self.instance.created_at if self.instance.pk else None)
         except ValidationError as exc:
             raise ValidationError(exc.message_dict["started_at"]) from None
-        if value is not None and value > timezone.now():
-            raise ValidationError("Impact cannot start in the future.")
-        if value is not None and self.instance.pk and value > self.instance.created_at:
-            raise ValidationError("Impact start must not be after the incident was declared.")
         return value
 
 

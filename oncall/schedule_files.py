@@ -62,7 +62,6 @@ def export_schedule(team) -> str:
     return yaml.safe_dump(document, sort_keys=False, allow_unicode=True, default_flow_style=None, width=120)
 
 
-
 def _text(value, where: str, *, empty: bool = False) -> str:
     if not isinstance(value, str):
         raise ValueError(f"{where} must be text, not {_kind(value)}.")

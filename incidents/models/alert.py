@@ -6,6 +6,7 @@ key is shown once, when it is generated, and compared in constant time.
 """
 
 import hashlib
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.validators import MinValueValidator
@@ -122,6 +123,10 @@ class Integration(models.Model):
 
     def severity_name(self, payload_severity: str) -> str:
         return {**DEFAULT_SEVERITY_MAP, **(self.severity_map or {})}.get(payload_severity, "SEV1")
+
+    def due_after(self, ping_at):
+        """When a heartbeat pinged at ``ping_at`` is next due: its interval plus grace later."""
+        return ping_at + timedelta(seconds=(self.interval_seconds or 0) + (self.grace_seconds or 0))
 
     @property
     def masked_key(self) -> str:

@@ -9,7 +9,7 @@ exactly like declared ones.
 import json
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -419,7 +419,7 @@ def ping_heartbeat(*, integration: Integration, now: datetime | None = None) -> 
     was_down = locked.heartbeat_state == HeartbeatState.DOWN
     locked.heartbeat_state = HeartbeatState.UP
     locked.last_ping_at = now
-    locked.due_at = now + timedelta(seconds=(locked.interval_seconds or 0) + (locked.grace_seconds or 0))
+    locked.due_at = locked.due_after(now)
     locked.save_without_historical_record(update_fields=["heartbeat_state", "last_ping_at", "due_at"])
     if was_down:
         return _resolve(locked, AlertEvent(action="resolve", dedup_key=HEARTBEAT_DEDUP_KEY), now)
@@ -447,7 +447,7 @@ def _miss_heartbeat(pk: int, now: datetime) -> bool:
     locked = Integration.objects.select_for_update().select_related("service__team").get(pk=pk)
     if locked.heartbeat_state != HeartbeatState.UP or not locked.enabled or locked.due_at > now:
         return False
-    window = (MaintenanceWindow.objects.filter(service_id=locked.service_id, starts_at__lte=now, ends_at__gt=now)
+    window = (MaintenanceWindow.objects.filter(service_id=locked.service_id).active_at(now)
               .order_by("-ends_at").values_list("pk", "ends_at").first())
     last = locked.last_ping_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     # upsert: a heartbeat missed through several windows is one suppressed alert, refreshed.

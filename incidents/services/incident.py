@@ -149,9 +149,7 @@ def _create_incident(
     """
     now = now or timezone.now()
     _check_can_act(by, team)
-    check_instant(started_at, "started_at")  # stored beyond the range, the row could not be read back
-    if started_at and started_at > now:
-        raise ValidationError({"started_at": "Impact cannot start in the future."})
+    check_started_at(started_at, now=now)
     incident = Incident(
         year=now.year, title=title, description=description, severity=severity, category=category, team=team,
         impact=impact, started_at=started_at, users_affected=users_affected,
@@ -225,6 +223,20 @@ EDITABLE_FIELDS = {
 }
 
 
+def check_started_at(started_at: datetime | None, *, now: datetime | None = None,
+                     declared_at: datetime | None = None) -> None:
+    """Refuse an impact start that cannot be stored and read back, or that lies after the
+    incident was declared (``declared_at``) or, for one being declared, in the future."""
+    check_instant(started_at, "started_at")
+    if started_at is None:
+        return
+    if declared_at is not None:
+        if started_at > declared_at:
+            raise ValidationError({"started_at": "Impact start must not be after the incident was declared."})
+    elif started_at > (now or timezone.now()):
+        raise ValidationError({"started_at": "Impact cannot start in the future."})
+
+
 @transaction.atomic
 def update_incident(
     *, incident: Incident, by: User | None, services: list[Service] | None = None, reason: str = "", **fields
@@ -239,9 +251,7 @@ def update_incident(
     for name in changed:
         setattr(locked, name, fields[name])
     if "started_at" in changed:
-        check_instant(locked.started_at, "started_at")
-    if "started_at" in changed and locked.started_at and locked.started_at > locked.created_at:
-        raise ValidationError({"started_at": "Impact start must not be after the incident was declared."})
+        check_started_at(locked.started_at, declared_at=locked.created_at)
     if changed:
         locked.full_clean(exclude=["number", "year", "sequence", "services", "status"])
         locked._history_user = by

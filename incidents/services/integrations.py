@@ -4,7 +4,7 @@ Ingestion itself (events, heartbeats) is in ``alerts``.
 """
 
 import secrets
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -127,7 +127,7 @@ def update_integration(*, integration: Integration, by: User | None, **fields) -
         also = []
         if {"interval_seconds", "grace_seconds"} & set(changed) and locked.last_ping_at is not None:
             # The next ping is now due by the new interval and grace, counted from the last one.
-            locked.due_at = locked.last_ping_at + timedelta(seconds=locked.interval_seconds + locked.grace_seconds)
+            locked.due_at = locked.due_after(locked.last_ping_at)
             also = ["due_at"]
         locked.save(update_fields=changed + also)
         ratelimit.forget_leases(locked.pk)

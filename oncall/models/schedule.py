@@ -19,6 +19,7 @@ from .people import Team, User, validate_timezone
 
 # Longer shifts make no schedule, and shift arithmetic on them runs off the calendar (year 9999).
 LONGEST_SHIFT_HOURS = 365 * 24
+UNIT_HOURS = {"hours": 1, "days": 24, "weeks": 168}
 _DURATION = re.compile(r"^P(?:(?P<w>\d+)W)?(?:(?P<d>\d+)D)?(?:T(?:(?P<h>\d+)H)?)?$")
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
@@ -36,10 +37,11 @@ def parse_shift_length(value: str) -> tuple[int, str]:
             "such as 'P7D', 'P1W' or 'PT12H'."
         )
     weeks, days, hours = (int(match.group(g) or 0) for g in "wdh")
-    if weeks * 168 + days * 24 + hours > LONGEST_SHIFT_HOURS:
+    total_hours = weeks * UNIT_HOURS["weeks"] + days * UNIT_HOURS["days"] + hours
+    if total_hours > LONGEST_SHIFT_HOURS:
         raise ValueError(f"{value!r} is too long: a shift lasts at most a year, P365D (PT8760H in hours).")
     if hours:
-        count, unit = weeks * 168 + days * 24 + hours, Rotation.Unit.HOURS
+        count, unit = total_hours, Rotation.Unit.HOURS
     elif days:
         count, unit = weeks * 7 + days, Rotation.Unit.DAYS
     else:
@@ -137,8 +139,7 @@ class Rotation(models.Model):
         if self.shift_count is not None and self.shift_count < 1:
             raise ValidationError({"shift_count": "A shift lasts at least one unit."})
         if self.shift_count is not None and self.shift_unit in self.Unit.values:
-            hours = self.shift_count * {"hours": 1, "days": 24, "weeks": 168}[self.shift_unit]
-            if hours > LONGEST_SHIFT_HOURS:
+            if self.shift_count * UNIT_HOURS[self.shift_unit] > LONGEST_SHIFT_HOURS:
                 raise ValidationError({"shift_count": "A shift lasts at most a year: 365 days, 52 weeks or 8760 hours."})
         check_instant(self.ends_at, "ends_at")
         if self.handoff_date is not None and self.handoff_time is not None and self.timezone:
