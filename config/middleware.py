@@ -1,8 +1,12 @@
 """Project-wide middleware."""
 
-from django.http import HttpResponseBadRequest, JsonResponse
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .text import MESSAGE
+from django.http import HttpResponseBadRequest, JsonResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from core.text import MESSAGE
 
 _FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
 
@@ -42,3 +46,58 @@ class RefuseUnstorableText:
             if any("\x00" in value for _, values in request.POST.lists() for value in values):
                 return "form"
         return None
+
+
+# The API and the ingest endpoints answer JSON in UTC; the middleware below are for browser pages.
+_API_PATHS = ("/api/", "/v2/")
+
+
+def _reader_zone(user) -> ZoneInfo | None:
+    if not user.is_authenticated:
+        return None
+    try:
+        return ZoneInfo(user.timezone or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+class ReaderTimeZone:
+    """Pages show date-times, and forms read them, in the logged-in reader's zone (``User.timezone``).
+
+    The one place that rule is applied; ``{% when %}`` (``core.templatetags.when``)
+    labels what it activates. Not under /api/ or /v2/: DRF renders date-times
+    in the current zone, and the API answers in UTC whoever asks. Anonymous
+    pages (login, calendar feeds) and an unknown zone get UTC.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        zone = None if request.path.startswith(_API_PATHS) else _reader_zone(request.user)
+        if zone is None:
+            return self.get_response(request)
+        with timezone.override(zone):
+            return self.get_response(request)
+
+
+class ExplainMethodNotAllowed:
+    """A page for a browser that GETs an address taking only a form's POST (a bookmarked action URL).
+
+    ``require_POST`` answers 405 with an empty body, which a browser shows as a
+    blank page. This keeps the 405 and its ``Allow`` header and adds
+    ``405.html``: use the button. API answers (with a JSON body) pass untouched.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (response.status_code == 405 and not getattr(response, "streaming", False) and not response.content
+                and not request.path.startswith(_API_PATHS)):
+            allow = response.get("Allow", "")
+            page = render(request, "405.html", {"allowed": allow}, status=405)
+            page["Allow"] = allow
+            return page
+        return response

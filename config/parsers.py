@@ -6,7 +6,7 @@ setting when they are imported.
 
 from rest_framework import exceptions, parsers
 
-from .text import check_json_bytes, loads
+from core.text import check_json_bytes, loads
 
 
 class JSONParser(parsers.JSONParser):
@@ -14,7 +14,7 @@ class JSONParser(parsers.JSONParser):
 
     A body nested past Python's recursion limit (DRF catches only
     ValueError), NaN and Infinity (not JSON; jsonb refuses them), and text no
-    database can store (``config.text``) are each a 400 that says what to fix.
+    database can store (``core.text``) are each a 400 that says what to fix.
     """
 
     def parse(self, stream, media_type=None, parser_context=None):

@@ -43,23 +43,28 @@ INSTALLED_APPS = [
     "simple_history",
     "django_celery_beat",
     "django_htmx",
-    # Vigil, lowest layer first: reporting → postmortems → incidents → oncall.
+    # Vigil, lowest layer first (ARCHITECTURE.md: each app imports only those above it here).
+    "core",
     "oncall",
     "incidents",
+    "alerts",
     "postmortems",
     "reporting",
+    "demo",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "config.middleware.RefuseUnstorableText",
-    "incidents.metrics.RequestLatencyMiddleware",
+    "config.observability.RequestLatencyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "config.middleware.ReaderTimeZone",  # pages in the reader's own zone (User.timezone)
     "django.contrib.messages.middleware.MessageMiddleware",
+    "config.middleware.ExplainMethodNotAllowed",  # a page, not a blank 405, for a GET of a form's URL
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -93,7 +98,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20}
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 else:
-    # The ingest hot path (incidents.alert_queries.prepared_cursor) binds on the
+    # The ingest hot path (alerts.queries.prepared_cursor) binds on the
     # server; psycopg prepares such a statement once it has run this many times
     # on a connection (Django alone would set None: never). Those statements are
     # planned once, generically: re-planning a custom plan per event cost about
@@ -175,7 +180,7 @@ SPECTACULAR_SETTINGS = {
     # The ingest endpoints are plain Django views (the foreign formats' own shapes); this adds them.
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "incidents.api.ingest_schema.add_ingest_paths",
+        "alerts.api.schema.add_ingest_paths",
     ],
 }
 
@@ -202,7 +207,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
-    "heartbeats-check": {"task": "incidents.tasks.check_heartbeats",
+    "heartbeats-check": {"task": "alerts.tasks.check_heartbeats",
                          "schedule": timedelta(seconds=env_int("HEARTBEAT_CHECK_SECONDS", 30, minimum=1))},
     "oncall-handoffs": {"task": "oncall.tasks.notify_handoffs", "schedule": timedelta(seconds=60)},
     "oncall-shift-reminders": {"task": "oncall.tasks.remind_upcoming_shifts", "schedule": timedelta(minutes=5)},

@@ -4,9 +4,12 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from . import observability
+
 api_v1 = [
     path("", include("oncall.api.urls")),
     path("", include("incidents.api.urls")),
+    path("", include("alerts.api.urls")),
 ]
 
 urlpatterns = [
@@ -17,7 +20,9 @@ urlpatterns = [
          name="api-docs"),
     path("api/v1/", include(api_v1)),
     path("accounts/", include("django.contrib.auth.urls")),
-    path("", include("incidents.ingest_urls")),
+    path("metrics", observability.metrics_view, name="metrics"),
+    path("healthz", observability.healthz, name="healthz"),
+    path("", include("alerts.urls")),
     path("", include("oncall.urls")),
     path("", include("incidents.urls")),
 ]

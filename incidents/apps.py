@@ -10,7 +10,6 @@ class IncidentsConfig(AppConfig):
         # e-mails built by a Celery task see the same data as pages.
         from oncall.hooks import register_handoff_context
 
-        from . import alert_queries  # noqa: F401 — registers the alert timeline source
         from .handoff import handoff_context
 
         register_handoff_context(handoff_context)

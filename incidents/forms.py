@@ -3,7 +3,7 @@
 from django import forms
 from django.core.exceptions import ValidationError
 
-from oncall.forms import LocalDateTimeField
+from core.forms import LocalDateTimeField
 from oncall.models import Team, User
 
 from .models import Category, IncidentStatus, RoleAssignment, Service, Severity, StatusUpdate
@@ -31,8 +31,14 @@ def apply_service_errors(form: forms.Form, exc: ValidationError) -> None:
 class _Form(forms.Form):
     """Labels without a trailing colon: they sit above their fields."""
 
+    # Set where a page shows two forms with a field of the same name (the incident page's note and
+    # update both have ``body``): ids become id_<prefix>_<field>, so each label finds its own field.
+    id_prefix = ""
+
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("label_suffix", "")
+        if self.id_prefix:
+            kwargs.setdefault("auto_id", f"id_{self.id_prefix}_%s")
         super().__init__(*args, **kwargs)
 
 
@@ -47,7 +53,7 @@ class _IncidentFieldsForm(_Form):
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
     impact = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False,
                              help_text="What users experience, in plain words.")
-    # In the reader's zone (incidents.views.common.page), and within the dates that can be read back.
+    # In the reader's zone (config.middleware.ReaderTimeZone), and within the dates that can be read back.
     started_at = LocalDateTimeField(required=False, widget=_DateTimeLocalInput(),
                                     label="Impact started at",
                                     help_text="In your time zone; leave empty if unknown.")
@@ -85,10 +91,12 @@ class TransitionForm(_Form):
 
 
 class NoteForm(_Form):
+    id_prefix = "note"
     body = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), label="Note")
 
 
 class StatusUpdateForm(_Form):
+    id_prefix = "update"
     state = forms.ChoiceField(choices=StatusUpdate.State.choices)
     body = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), label="Update")
     public = forms.BooleanField(required=False, help_text="Show it on the public status page.")
@@ -124,3 +132,15 @@ class IncidentFilterForm(_Form):
         for name, field in self.fields.items():
             field.widget.attrs.setdefault("aria-label", str(field.label or name.title()))
 
+
+class MaintenanceWindowForm(forms.Form):
+    # In the reader's time zone, within the dates that can be stored and read back.
+    starts_at = LocalDateTimeField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    ends_at = LocalDateTimeField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    reason = forms.CharField(max_length=255, required=False)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("starts_at") and data.get("ends_at") and data["ends_at"] <= data["starts_at"]:
+            self.add_error("ends_at", "The window must end after it starts.")
+        return data

@@ -10,18 +10,14 @@
 
 from datetime import timedelta
 
-from .models import Alert, Incident, IncidentStatus, MaintenanceWindow
+from .models import Incident, IncidentStatus, MaintenanceWindow
 
-RECENT_ALERTS = timedelta(hours=24)
 MAX_LINES = 20
 
 
 def handoff_context(*, team, now) -> dict[str, list[str]]:
-    """The team's open incidents, investigations, last-24-hour alerts and scheduled maintenance as short lines."""
+    """The team's open incidents, investigations and scheduled maintenance as short lines."""
     incidents = list(Incident.objects.open().for_team(team).select_related("severity").order_by("-created_at")[:MAX_LINES])
-    alerts = (Alert.objects.filter(integration__service__team=team, received_at__gt=now - RECENT_ALERTS,
-                                   received_at__lte=now)
-              .select_related("integration__service").order_by("-received_at")[:MAX_LINES])
     maintenance = (MaintenanceWindow.objects.filter(service__team=team, ends_at__gt=now,
                                                     starts_at__lt=now + timedelta(days=7))
                    .select_related("service").order_by("starts_at")[:MAX_LINES])
@@ -29,10 +25,6 @@ def handoff_context(*, team, now) -> dict[str, list[str]]:
     return {
         "open_incidents": [f"{i.number} {i.severity.name} {i.title} ({i.status})" for i in incidents],
         "investigations": [f"{i.number} {i.title} ({i.status})" for i in incidents if i.status in investigating],
-        "recent_alerts": [
-            f"{a.received_at:%Y-%m-%d %H:%M} UTC {a.severity} {a.integration.service.name}: {a.summary} ({a.status})"
-            for a in alerts
-        ],
         "maintenance": [
             f"{m.service.name}: {m.starts_at:%Y-%m-%d %H:%M} → {m.ends_at:%Y-%m-%d %H:%M} UTC {m.reason}".rstrip()
             for m in maintenance

@@ -4,9 +4,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Prefetch, QuerySet
 
-from .models import Incident, Note, RoleAssignment, Service, StatusUpdate
+from .models import Incident, MaintenanceWindow, Note, RoleAssignment, Service, StatusUpdate
 
 
 def incidents_for(user) -> QuerySet[Incident]:
@@ -160,3 +160,23 @@ def timeline(incident: Incident) -> list[TimelineEvent]:
     # a moment before the incident's creation is recorded, yet belongs after it.
     events.sort(key=lambda e: (e.kind != "created", e.at))
     return events
+
+
+def open_incidents_by_severity_and_team() -> list[dict]:
+    """Counts of unresolved incidents per (severity, team), for the ``vigil_incidents_open`` gauge."""
+    return list(
+        Incident.objects.open()
+        .values("severity__name", "team__slug")
+        .annotate(n=Count("id"))
+        .order_by("severity__name", "team__slug")
+    )
+
+
+def maintenance_windows_for(service: Service) -> QuerySet[MaintenanceWindow]:
+    return MaintenanceWindow.objects.filter(service=service).select_related("created_by")
+
+
+def maintenance_windows_for_user(user) -> QuerySet[MaintenanceWindow]:
+    return MaintenanceWindow.objects.filter(
+        service__in=Service.objects.visible_to(user)
+    ).select_related("service", "created_by")

@@ -4,77 +4,26 @@ Date-times typed in a browser are local wall-clock readings; the forms place
 them in the team's zone (said next to each field), never in the server's.
 """
 
-from datetime import date, datetime, tzinfo
 from zoneinfo import ZoneInfo
 
 from django import forms
-from django.core.exceptions import ValidationError
-from django.utils import timezone
-from django.utils.dateparse import parse_datetime
+from django.utils.timezone import override
 
-from .instants import in_range, place, range_message, shown
+from core.forms import LOCAL_FORMATS, LOCAL_INPUT, LocalDateTimeField, local_moment  # noqa: F401
+from core.instants import place, range_message, shown
+
 from .models import Rotation, User
 from .models.people import validate_timezone
 from .models.schedule import parse_shift_length
-
-LOCAL_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
-LOCAL_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
-
-
-class LocalDateTimeField(forms.DateTimeField):
-    """A date and time typed in a browser, as an aware datetime within the range Vigil accepts.
-
-    A reading without a UTC offset (what ``datetime-local`` sends) is placed
-    in ``zone`` when the form sets one (a team's zone; a reading in a
-    spring-forward gap takes the offset before the change, as schedules do),
-    else in the current time zone (the reader's on incident pages), where
-    Django refuses a reading that does not exist or is ambiguous. An instant
-    outside ``oncall.instants`` is refused with the range: stored, it could
-    not be read back.
-    """
-
-    zone: tzinfo | None = None
-
-    def to_python(self, value):
-        if self.zone is None:
-            result = super().to_python(value)
-        else:
-            result = self._reading(value)
-            if result is not None and timezone.is_naive(result):
-                result = result.replace(tzinfo=self.zone)
-        if result is not None and not in_range(result):
-            raise ValidationError(range_message(shown(result)), code="out_of_range")
-        return result
-
-    def prepare_value(self, value):
-        if self.zone is not None and isinstance(value, datetime) and timezone.is_aware(value):
-            return value.astimezone(self.zone)
-        return super().prepare_value(value)
-
-    def _reading(self, value) -> datetime | None:
-        """What was typed, naive unless it carried a UTC offset (DateTimeField's parsing, without a zone)."""
-        if value in self.empty_values:
-            return None
-        if isinstance(value, datetime):
-            return value
-        if isinstance(value, date):
-            return datetime(value.year, value.month, value.day, tzinfo=self.zone)
-        try:
-            result = parse_datetime(value.strip())
-        except ValueError:
-            raise ValidationError(self.error_messages["invalid"], code="invalid") from None
-        return result or forms.fields.BaseTemporalField.to_python(self, value)
-
-
-def local_moment(**options) -> LocalDateTimeField:
-    """A local date and time as browsers send it (``datetime-local``), or typed with a space."""
-    return LocalDateTimeField(widget=LOCAL_INPUT, input_formats=LOCAL_FORMATS, **options)
 
 WEEKDAYS = [(0, "Mon"), (1, "Tue"), (2, "Wed"), (3, "Thu"), (4, "Fri"), (5, "Sat"), (6, "Sun")]
 
 
 class _TeamForm(forms.Form):
     def __init__(self, *args, team, **kwargs):
+        # The team page shows several of these forms at once, with the same field names: ids
+        # named after the form (id_override_start, id_swap_start), so each label finds its field.
+        kwargs.setdefault("auto_id", f"id_{type(self).__name__.removesuffix('Form').lower()}_%s")
         super().__init__(*args, **kwargs)
         self.team = team
         self.zone = ZoneInfo(team.timezone)
@@ -101,14 +50,26 @@ class _TeamForm(forms.Form):
         return data
 
 
+class _WallClockField(forms.DateTimeField):
+    """A date and time as typed, for a zone the form names in another field (a rotation's).
+
+    Read in UTC, where every reading exists, only to carry it to ``clean()``:
+    in the page's zone (the reader's) 02:30 on a spring-forward night is refused.
+    """
+
+    def to_python(self, value):
+        with override(ZoneInfo("UTC")):
+            return super().to_python(value)
+
+
 class RotationForm(_TeamForm):
     name = forms.CharField(max_length=120)
     layer = forms.SlugField(max_length=60, initial=Rotation.PRIMARY, help_text="primary, secondary or any name.")
     participants = forms.CharField(help_text="Usernames in hand-off order, separated by commas.")
     shift_length = forms.CharField(initial="P7D", help_text="ISO 8601: P7D (a week), P1D (a day), PT12H (12 hours).")
     # A wall-clock reading in the rotation's zone, itself a field: placed and range-checked in clean().
-    handoff_at = forms.DateTimeField(widget=LOCAL_INPUT, input_formats=LOCAL_FORMATS,
-                                     help_text="Local date and time of the first hand-off.")
+    handoff_at = _WallClockField(widget=LOCAL_INPUT, input_formats=LOCAL_FORMATS,
+                                 help_text="Local date and time of the first hand-off.")
     timezone = forms.CharField(help_text="IANA zone; hand-offs keep their local time across DST.")
     restrict_days = forms.TypedMultipleChoiceField(choices=WEEKDAYS, coerce=int, required=False,
                                                    widget=forms.CheckboxSelectMultiple,

@@ -14,6 +14,8 @@ from django.conf import settings
 from django.db.models import Prefetch
 from django.utils import timezone as djtz
 
+from core.instants import MAX_COVER
+
 from .models import HandoffNote, Override, Rotation, RotationParticipant, SwapRequest, Team, User
 from .schedule import (
     OnCall,
@@ -62,10 +64,22 @@ def team_shifts(team: Team, start: datetime, end: datetime) -> list[Shift]:
     return shifts_of_rotations(load_rotations([team], overrides_between=(start, end)), start, end)
 
 
-def user_shifts(user: User, start: datetime, end: datetime) -> list[Shift]:
-    """A person's final shifts in every rotation of their teams (overrides included)."""
-    rotations = load_rotations(Team.objects.filter(memberships__user=user), overrides_between=(start, end))
-    return [s for s in shifts_of_rotations(rotations, start, end) if s.user.pk == user.pk]
+def user_shifts(user: User, start: datetime, end: datetime, *, whole: bool = False) -> list[Shift]:
+    """A person's final shifts in every rotation of their teams (overrides included).
+
+    Shifts are clipped to [start, end), unless ``whole``: then a shift the
+    window cuts keeps its real start and end ("until Monday 09:00", not the
+    window's edge). Overrides are then loaded for ``MAX_COVER`` either side,
+    the longest an override runs, so one that ends the shift out there counts.
+    """
+    pad = MAX_COVER + timedelta(days=1) if whole else timedelta(0)
+    rotations = load_rotations(Team.objects.filter(memberships__user=user),
+                               overrides_between=(moved(start, -pad), moved(end, pad)))
+    shifts = [s for s in shifts_of_rotations(rotations, start, end) if s.user.pk == user.pk]
+    if whole:
+        # shift_at widens its own window until the shift fits in it; it reads the overrides loaded above.
+        shifts = [s if start < s.start and s.end < end else (shift_at(s.rotation, s.start) or s) for s in shifts]
+    return shifts
 
 
 # --- Team page -----------------------------------------------------------------------
@@ -167,11 +181,16 @@ def load_limit_hours() -> float:
 
 @dataclass
 class LoadRow:
+    """One person's hours in one layer in one month: worked (before now) and scheduled (from now)."""
+
     user: User
     month: date
+    layer: str = Rotation.PRIMARY
     business: float = 0.0
     nights: float = 0.0
     weekends: float = 0.0
+    worked: float = 0.0
+    scheduled: float = 0.0
 
     @property
     def total(self) -> float:
@@ -179,7 +198,17 @@ class LoadRow:
 
     @property
     def over_limit(self) -> bool:
+        """More hours in this one layer this month than the limit: worth a lead's look.
+
+        Layers are never added up: being primary one week and secondary the
+        next is one person's normal month, not twice the load.
+        """
         return self.total > load_limit_hours()
+
+    @property
+    def worked_over_limit(self) -> bool:
+        """Already over the limit (to make up for); else, if ``over_limit``, only by what is still scheduled."""
+        return self.worked > load_limit_hours()
 
 
 def _split_hours(start: datetime, end: datetime, zone: ZoneInfo) -> tuple[float, float, float]:
@@ -207,8 +236,17 @@ def _split_hours(start: datetime, end: datetime, zone: ZoneInfo) -> tuple[float,
     return business, nights, weekends
 
 
-def team_load(team: Team, first_month: date, months: int = 1) -> list[LoadRow]:
-    """Hours on call per person per month (team zone), all layers, overrides applied."""
+def _layer_order(layer: str) -> tuple:
+    return (layer != Rotation.PRIMARY, layer != Rotation.SECONDARY, layer)
+
+
+def team_load(team: Team, first_month: date, months: int = 1, now: datetime | None = None) -> list[LoadRow]:
+    """Hours on call per person, layer and month (team zone), overrides applied, split at ``now``.
+
+    Each layer counts apart (a person primary one week and secondary the next
+    has two rows). Hours before ``now`` are ``worked``, the rest ``scheduled``.
+    """
+    now = now or djtz.now()
     zone = ZoneInfo(team.timezone)
     bounds = []
     month = first_month.replace(day=1)
@@ -217,15 +255,18 @@ def team_load(team: Team, first_month: date, months: int = 1) -> list[LoadRow]:
         month = (month + timedelta(days=32)).replace(day=1)
     instants = [datetime.combine(m, time()).replace(tzinfo=zone).astimezone(UTC) for m in bounds]
     rotations = load_rotations([team], overrides_between=(instants[0], instants[-1]))
-    rows: dict[tuple[int, date], LoadRow] = {}
+    rows: dict[tuple[int, date, str], LoadRow] = {}
     for i in range(months):
         for shift in shifts_of_rotations(rotations, instants[i], instants[i + 1]):
-            row = rows.setdefault((shift.user.pk, bounds[i]), LoadRow(shift.user, bounds[i]))
+            layer = shift.rotation.layer
+            row = rows.setdefault((shift.user.pk, bounds[i], layer), LoadRow(shift.user, bounds[i], layer))
             b, n, w = _split_hours(shift.start, shift.end, zone)
             row.business += b
             row.nights += n
             row.weekends += w
-    return sorted(rows.values(), key=lambda r: (r.month, r.user.username))
+            row.worked += max((min(shift.end, now) - shift.start).total_seconds(), 0) / 3600
+            row.scheduled += max((shift.end - max(shift.start, now)).total_seconds(), 0) / 3600
+    return sorted(rows.values(), key=lambda r: (r.month, r.user.username, _layer_order(r.layer)))
 
 
 def rotations_with_overrides(team: Team):

@@ -41,7 +41,7 @@ _DST_SLACK = timedelta(hours=3)
 
 # Where shift arithmetic stops: a week inside Python's calendar (years 1 to 9999), so that
 # converting to any zone, and the day-by-day walks around a window, still work. Writes keep
-# every instant far inside it (``oncall.instants``); these only keep rows from before that
+# every instant far inside it (``core.instants``); these only keep rows from before that
 # readable (a 500,000-week shift), and windows widened around a long override finite.
 _CALENDAR_START = datetime(1, 1, 8, tzinfo=UTC)
 _CALENDAR_END = datetime(9999, 12, 24, tzinfo=UTC)

@@ -26,9 +26,9 @@ from datetime import UTC, date, datetime
 
 import yaml
 
-from config.text import UNSTORABLE, refusal
+from core.instants import in_range, range_message
+from core.text import UNSTORABLE, refusal
 
-from .instants import in_range, range_message
 from .queries import rotations_with_overrides
 
 

@@ -15,6 +15,8 @@ from django.utils import timezone as djtz
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from core.instants import EARLIEST, LATEST
+
 from . import services
 from .calendar_feed import build_calendar, feed_window
 from .forms import (
@@ -25,7 +27,6 @@ from .forms import (
     ScheduleImportForm,
     SwapForm,
 )
-from .instants import EARLIEST, LATEST
 from .models import CalendarToken, SwapRequest, Team
 from .permissions import can_manage_team
 from .queries import (
@@ -88,7 +89,8 @@ def team_page(request, slug):
 def my_shifts(request):
     now = djtz.now()
     context = {
-        "shifts": user_shifts(request.user, now - timedelta(days=1), now + timedelta(days=28)),
+        # Whole shifts: one running at the window's edge shows its real end, not the edge.
+        "shifts": user_shifts(request.user, now - timedelta(days=1), now + timedelta(days=28), whole=True),
         "swaps": open_swaps_for(request.user),
         "calendar_token": CalendarToken.objects.filter(user=request.user).first(),
         "now": now,
@@ -256,9 +258,10 @@ def load_page(request, slug):
     except ValueError as exc:
         return _bad_request(str(exc))
     months = _months(request)
-    rows = team_load(team, first, months)
+    now = djtz.now()
+    rows = team_load(team, first, months, now=now)
     return render(request, "oncall/load.html", {"team": team, "rows": rows, "first": first, "months": months,
-                                                "limit": load_limit_hours()})
+                                                "limit": load_limit_hours(), "now": now})
 
 
 @login_required
@@ -272,12 +275,15 @@ def load_csv(request, slug):
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{team.slug}-oncall-load.csv"'
     writer = csv.writer(response)
+    # One row per person, layer and month; the first eight columns are those of before layers counted apart,
+    # in the same places, so existing sheets keep reading them.
     writer.writerow(["month", "username", "name", "business_hours", "night_hours", "weekend_hours",
-                     "total_hours", "over_limit"])
-    for row in team_load(team, first, months):
+                     "total_hours", "over_limit", "layer", "worked_hours", "scheduled_hours"])
+    for row in team_load(team, first, months, now=djtz.now()):
         writer.writerow([row.month.strftime("%Y-%m"), row.user.username, row.user.display_name,
                          f"{row.business:.2f}", f"{row.nights:.2f}", f"{row.weekends:.2f}", f"{row.total:.2f}",
-                         "yes" if row.over_limit else "no"])
+                         "yes" if row.over_limit else "no", row.layer, f"{row.worked:.2f}",
+                         f"{row.scheduled:.2f}"])
     return response
 
 

@@ -15,6 +15,7 @@ from django.db import connection
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from alerts.services import create_integration
 from oncall.models import Membership
 from tests.factories import MembershipFactory, ServiceFactory, TeamFactory, UserFactory
 
@@ -106,3 +107,32 @@ def pytest_configure(config):
     from django.conf import settings
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+# One integration of each pushing kind on the checkout service; each carries its
+# one-time key on ``.key``, the webhook also its URL on ``.url``.
+
+def _integration(service, kind: str, name: str, by):
+    integration, key = create_integration(service=service, kind=kind, name=name, by=by)
+    integration.key = key
+    return integration
+
+
+@pytest.fixture
+def events(checkout, alice):
+    """An Events v2 integration."""
+    return _integration(checkout, "events_v2", "Prometheus", alice)
+
+
+@pytest.fixture
+def am(checkout, alice):
+    """An Alertmanager integration."""
+    return _integration(checkout, "alertmanager", "Alertmanager", alice)
+
+
+@pytest.fixture
+def hook(checkout, alice):
+    """A generic webhook integration; its endpoint is on ``.url``."""
+    integration = _integration(checkout, "webhook", "Cron jobs", alice)
+    integration.url = f"/api/v1/integrations/webhook/{integration.key}/"
+    return integration

@@ -2,5 +2,5 @@ from django.urls import include, path
 
 urlpatterns = [
     path("", include("incidents.api.core")),
-    path("", include("incidents.api.ingest")),
+    path("", include("incidents.api.maintenance")),
 ]

@@ -1,12 +1,3 @@
-from .alert import (
-    Alert,
-    AlertGroup,
-    AlertStatus,
-    HeartbeatState,
-    Integration,
-    IntegrationKind,
-    MaintenanceWindow,
-)
 from .incident import (
     Category,
     Incident,
@@ -17,15 +8,9 @@ from .incident import (
     Source,
     StatusUpdate,
 )
-from .service import Service, Severity
+from .service import MaintenanceWindow, Service, Severity
 
 __all__ = [
-    "Alert",
-    "AlertGroup",
-    "AlertStatus",
-    "HeartbeatState",
-    "Integration",
-    "IntegrationKind",
     "MaintenanceWindow",
     "Category",
     "Incident",

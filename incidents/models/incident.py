@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django_fsm import FSMField, FSMModelMixin, transition
 
-from oncall.history import HistoricalRecords
+from core.history import HistoricalRecords
 from oncall.models import Team
 
 from .service import Service, Severity

@@ -4,10 +4,12 @@ from datetime import timedelta
 
 import markdown
 import nh3
+from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils.safestring import mark_safe
 
-from oncall.history import HistoricalRecords
+from core.history import HistoricalRecords
 from oncall.models import Team
 
 
@@ -60,3 +62,33 @@ class Service(models.Model):
         """The Markdown runbook as HTML, sanitised: no scripts, no event handlers."""
         html = markdown.markdown(self.runbook, extensions=["fenced_code", "tables"])
         return mark_safe(nh3.clean(html, link_rel="noopener noreferrer nofollow"))  # noqa: S308
+
+
+class MaintenanceWindowQuerySet(models.QuerySet):
+    def active_at(self, when) -> "MaintenanceWindowQuerySet":
+        return self.filter(starts_at__lte=when, ends_at__gt=when)
+
+
+class MaintenanceWindow(models.Model):
+    """While a window is active, its service's alerts are stored and shown but open no incident."""
+
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="maintenance_windows")
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    reason = models.CharField(max_length=255, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = MaintenanceWindowQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-starts_at"]
+        indexes = [models.Index(fields=["service", "ends_at"], name="maint_service_ends")]
+        constraints = [
+            models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")), name="maint_ends_after_start"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service.slug}: {self.starts_at:%Y-%m-%d %H:%M} → {self.ends_at:%Y-%m-%d %H:%M}"

@@ -1,14 +1,5 @@
 """Every write to incidents goes through these functions (one module per concept)."""
 
-from .alerts import (
-    AlertEvent,
-    Outcome,
-    check_heartbeats,
-    ingest_event,
-    ingest_events,
-    ingest_leased_trigger,
-    ping_heartbeat,
-)
 from .catalog import create_service, update_service
 from .incident import (
     EDITABLE_FIELDS,
@@ -25,28 +16,19 @@ from .incident import (
     transition_incident,
     update_incident,
 )
-from .integrations import (
-    create_integration,
+from .maintenance import (
+    check_window,
     create_maintenance_window,
     end_maintenance_window,
-    rotate_integration_key,
-    update_integration,
+    update_maintenance_window,
 )
 
 __all__ = [
-    "AlertEvent",
-    "Outcome",
-    "check_heartbeats",
     "check_started_at",
-    "create_integration",
+    "check_window",
     "create_maintenance_window",
     "end_maintenance_window",
-    "ingest_event",
-    "ingest_events",
-    "ingest_leased_trigger",
-    "ping_heartbeat",
-    "rotate_integration_key",
-    "update_integration",
+    "update_maintenance_window",
     "EDITABLE_FIELDS",
     "IllegalTransition",
     "acknowledge_incident",

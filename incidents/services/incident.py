@@ -13,7 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
-from oncall.instants import check_instant
+from core.instants import check_instant
 from oncall.models import Team, User
 from oncall.permissions import can_view_team
 

@@ -1,8 +1,6 @@
-"""What every incident page shares: login, the reader's time zone, and how an incident stands against its targets."""
+"""What every incident page shares: login, and how an incident stands against its targets."""
 
-import functools
 import re
-import zoneinfo
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -12,19 +10,9 @@ from django.utils.safestring import SafeString, mark_safe
 
 
 def page(view):
-    """Login required; dates render, and form dates parse, in the reader's own time zone."""
-
-    @login_required
-    @functools.wraps(view)
-    def wrapper(request, *args, **kwargs):
-        try:
-            zone = zoneinfo.ZoneInfo(request.user.timezone or "UTC")
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            zone = zoneinfo.ZoneInfo("UTC")
-        with timezone.override(zone):
-            return view(request, *args, **kwargs)
-
-    return wrapper
+    """Login required. (Dates render, and form dates parse, in the reader's own time zone on every
+    page: ``config.middleware.ReaderTimeZone``.)"""
+    return login_required(view)
 
 
 def humanize(delta: timedelta) -> str:

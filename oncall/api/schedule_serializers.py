@@ -7,7 +7,8 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone as djtz
 from rest_framework import serializers
 
-from ..instants import in_range, range_message
+from core.instants import in_range, range_message
+
 from ..models import Override, Rotation, User
 from ..models.people import validate_timezone
 from ..models.schedule import parse_shift_length, validate_restrictions

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.text import slugify
 
-from ..history import HistoricalRecords
+from core.history import HistoricalRecords
 
 
 def validate_timezone(value: str) -> None:

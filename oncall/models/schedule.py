@@ -13,8 +13,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from ..history import HistoricalRecords
-from ..instants import check_cover_length, check_instant, place, range_message, shown
+from core.history import HistoricalRecords
+from core.instants import check_cover_length, check_instant, place, range_message, shown
+
 from .people import Team, User, validate_timezone
 
 # Longer shifts make no schedule, and shift arithmetic on them runs off the calendar (year 9999).

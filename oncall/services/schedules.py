@@ -15,7 +15,8 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone as djtz
 
-from ..instants import check_cover_length, check_instant, place, range_message, shown
+from core.instants import check_cover_length, check_instant, place, range_message, shown
+
 from ..models import (
     CalendarToken,
     HandoffNote,

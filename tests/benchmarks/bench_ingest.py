@@ -80,7 +80,7 @@ SEED = """
 import django; django.setup()
 from oncall.models import Team
 from incidents.models import Service
-from incidents.services import create_integration, update_integration
+from alerts.services import create_integration, update_integration
 team = Team.objects.create(slug="bench", name="Bench", timezone="UTC")
 service = Service.objects.create(slug="bench-api", name="Bench API", team=team)
 integration, key = create_integration(service=service, kind="events_v2", name="bench", by=None)

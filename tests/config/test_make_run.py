@@ -75,7 +75,7 @@ def test_make_run_starts_web_worker_and_beat_with_demo_data_and_ctrl_c_stops_the
                                 for table in ("incidents_incident", "oncall_team"))
         assert incidents > 0 and teams > 0  # the demo data is there
         assert _answers(f"http://127.0.0.1:{port}/accounts/login/")
-        wait_until(lambda: "Task incidents.tasks.check_heartbeats[" in log.read_text(errors="replace")
+        wait_until(lambda: "Task alerts.tasks.check_heartbeats[" in log.read_text(errors="replace")
                    and " succeeded in " in log.read_text(errors="replace"),
                    "the worker to run the heartbeat sweep beat sent", 90, account)
     finally:

@@ -23,7 +23,8 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from incidents.services import create_integration, create_maintenance_window
+from alerts.services import create_integration
+from incidents.services import create_maintenance_window
 from oncall.services import calendar_token_for, create_override, create_rotation, request_swap
 from tests.factories import ensure_severities, make_incident
 

@@ -10,8 +10,9 @@ import json
 
 import pytest
 
-from incidents.models import Incident, Integration, Service
-from incidents.services import create_integration
+from alerts.models import Integration
+from alerts.services import create_integration
+from incidents.models import Incident, Service
 from tests.factories import ensure_severities, make_incident
 
 pytestmark = pytest.mark.django_db

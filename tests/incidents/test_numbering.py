@@ -4,9 +4,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from alerts.services import AlertEvent, ingest_event
 from incidents import signals
 from incidents.models import Incident, IncidentSequence
-from incidents.services import AlertEvent, ingest_event
 from tests.factories import make_incident
 
 pytestmark = pytest.mark.django_db

@@ -1,0 +1,270 @@
+"""Ingest endpoints: PagerDuty Events v2, Alertmanager, generic webhook, heartbeats.
+
+Plain Django views, not DRF: the callers are monitoring systems with their
+own integration keys (no user authentication, no CSRF, no content
+negotiation), the error shapes are the foreign APIs' own, and this is the
+hot path. Each request: size check (413) → JSON (400) → key (400/401/404) →
+rate limit (429) → validation (400) → one transaction (202). Nothing is
+stored unless everything is valid. The key lookup, the rate-limit token and
+the maintenance-window check are one statement (``ratelimit.admit``); an
+Events v2 or webhook trigger that spends a token its process leased skips it and is
+stored by one statement that repeats those checks (``ingest_leased_trigger``).
+"""
+
+import time
+from contextlib import contextmanager
+
+from django.conf import settings
+from django.http import JsonResponse
+from django.urls import path
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+
+from config.observability import REQUEST_LATENCY
+from core.text import check_json_bytes, loads
+
+from .. import ratelimit
+from ..metrics import count_event
+from ..models import IntegrationKind
+from ..parsing import parse_alertmanager, parse_events_v2, parse_webhook
+from ..services.ingest import ingest_event, ingest_events, ingest_leased_trigger, ping_heartbeat
+
+MAX_BODY_BYTES = 512 * 1024
+_LATENCY_MIDDLEWARE = "config.observability.RequestLatencyMiddleware"
+
+
+class Refused(Exception):
+    def __init__(self, status: int, body: dict, headers: dict | None = None, outcome: str = "invalid"):
+        self.status, self.body, self.headers, self.outcome = status, body, headers or {}, outcome
+        self.integration_id = None  # set once the key is known, to count the refusal against it
+
+
+@contextmanager
+def _counted_against(integration_id: int):
+    """Refusals raised inside are counted against the integration ``integration_id`` (the key was known)."""
+    try:
+        yield
+    except Refused as refused:
+        refused.integration_id = integration_id
+        raise
+
+
+def _pd_error(status: int, message: str, errors: list, outcome: str = "invalid") -> Refused:
+    return Refused(status, {"status": "invalid event", "message": message, "errors": list(errors)}, outcome=outcome)
+
+
+def _api_error(status: int, detail: str, code: str, outcome: str = "invalid", **extra) -> Refused:
+    return Refused(status, {"detail": detail, "code": code, **extra}, outcome=outcome)
+
+
+def _read_json(request, error):
+    """The body as JSON, refusing more than 512 KiB without reading it all."""
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        raise error(400, "Content-Length is not a number.", "bad_request") from None
+    too_large = f"The body is over {MAX_BODY_BYTES // 1024} KiB; send fewer or smaller alerts per request."
+    if length > MAX_BODY_BYTES:
+        raise error(413, too_large, "too_large", outcome="too_large")
+    body = request.read(MAX_BODY_BYTES + 1)
+    if len(body) > MAX_BODY_BYTES:
+        raise error(413, too_large, "too_large", outcome="too_large")
+    try:
+        data = loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise error(400, f"The body is not valid JSON: {exc}.", "malformed_json") from None
+    except RecursionError:
+        raise error(400, "The body is nested too deeply to read; flatten it.", "malformed_json") from None
+    problem = check_json_bytes(body, data)
+    if problem is not None:
+        raise error(400, problem, "invalid")
+    return data
+
+
+def _pd_shape(status, message, code, outcome="invalid", **extra):
+    return _pd_error(status, message, [message], outcome)
+
+
+def _admitted(admission, kind, error, error_429):
+    """Refuse a disabled or wrong-kind integration (403), then an empty bucket (429)."""
+    _check_kind(admission.integration, kind, error)
+    retry = admission.retry_after
+    if retry is not None:
+        refused = error_429(retry)
+        refused.headers["Retry-After"] = str(retry)
+        refused.outcome = "rate_limited"
+        raise refused
+
+
+def _respond(kind: str, handler):
+    """Run a handler, turning Refused into its response, and count the outcome."""
+
+    @csrf_exempt
+    def view(request, *args, **kwargs):
+        started = time.perf_counter()
+        try:
+            integration_id, status, body, outcomes = handler(request, *args, **kwargs)
+            for outcome in outcomes:
+                count_event(integration_id, kind, outcome)
+            response = JsonResponse(body, status=status)
+        except Refused as refused:
+            count_event(refused.integration_id, kind, refused.outcome)
+            response = JsonResponse(refused.body, status=refused.status)
+            for name, value in refused.headers.items():
+                response[name] = value
+        if _LATENCY_MIDDLEWARE not in settings.MIDDLEWARE:
+            route = request.resolver_match.route if request.resolver_match else kind
+            REQUEST_LATENCY.labels(route=route, method=request.method, status=str(response.status_code)).observe(
+                time.perf_counter() - started
+            )
+        return response
+
+    return view
+
+
+def _only(request, methods):
+    if request.method not in methods:
+        raise Refused(405, {"detail": f"Use {' or '.join(methods)}.", "code": "method_not_allowed"},
+                      {"Allow": ", ".join(methods)}, outcome="invalid")
+
+
+def _check_kind(integration, kind, error):
+    if not integration.enabled:
+        raise error(403, f"The integration “{integration.name}” is disabled; enable it on its service page.",
+                    "integration_disabled", outcome="disabled")
+    if integration.kind != kind:
+        raise error(403, f"This key belongs to a {integration.kind} integration; post to its own endpoint.",
+                    "wrong_endpoint", outcome="invalid")
+
+
+def _pd_429(retry):
+    return Refused(429, {"status": "throttle event",
+                         "message": f"Too many events for this integration; retry in {retry} s."})
+
+
+def _api_429(retry):
+    return _api_error(429, f"Too many events for this integration; retry in {retry} s.", "rate_limited")
+
+
+def _events_v2(request):
+    _only(request, ["POST"])
+    data = _read_json(request, _pd_shape)
+    routing_key, event, errors = parse_events_v2(data)
+    if not routing_key:
+        raise _pd_error(400, "Event object is invalid", errors or ["'routing_key' is missing."])
+    now = timezone.now()
+    # A token leased by an earlier event of this key: one statement stores the event
+    # (it re-checks what admission would); else, or if it finds nothing, admission.
+    leased = None if errors else ratelimit.spend_lease(routing_key)
+    if leased is not None:
+        outcome = ingest_leased_trigger(integration_id=leased[0], key_digest=leased[1],
+                                        kind=IntegrationKind.EVENTS_V2, event=event, now=now)
+        if outcome is not None:
+            return leased[0], 202, _pd_success(outcome), [outcome.result]
+    admission = ratelimit.admit(routing_key, kind=IntegrationKind.EVENTS_V2, now=now,
+                                tokens="lease" if leased is None else "none")
+    integration = admission.integration
+    if integration is None:
+        raise _pd_error(400, "Event object is invalid", ["Invalid routing key"], outcome="unknown_key")
+    with _counted_against(integration.pk):
+        _admitted(admission, IntegrationKind.EVENTS_V2, _pd_shape, _pd_429)
+        if errors:
+            raise _pd_error(400, "Event object is invalid", errors)
+        outcome = ingest_event(integration=integration, event=event, now=now, window_id=admission.window_id,
+                               try_join=leased is None)
+    return integration.pk, 202, _pd_success(outcome), [outcome.result]
+
+
+def _pd_success(outcome) -> dict:
+    return {"status": "success", "message": "Event processed", "dedup_key": outcome.dedup_key}
+
+
+def _bearer(request) -> str:
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    scheme, _, credentials = header.partition(" ")
+    return credentials.strip() if scheme.lower() == "bearer" else ""
+
+
+def _alertmanager(request):
+    _only(request, ["POST"])
+    now = timezone.now()
+    admission = ratelimit.admit(_bearer(request), kind=IntegrationKind.ALERTMANAGER, now=now)
+    integration = admission.integration
+    if integration is None:
+        raise Refused(401, {"detail": "Send the integration key as Authorization: Bearer <key>.",
+                            "code": "not_authenticated"}, {"WWW-Authenticate": 'Bearer realm="vigil"'},
+                      outcome="unknown_key")
+    with _counted_against(integration.pk):
+        _admitted(admission, IntegrationKind.ALERTMANAGER, _api_error, _api_429)
+        data = _read_json(request, _api_error)
+        events, errors = parse_alertmanager(data)
+        if errors:
+            raise _api_error(400, f"Invalid input: {errors[0]}", "invalid", errors=errors)
+        outcomes = ingest_events(integration=integration, events=events, now=now, window_id=admission.window_id)
+    incidents = sorted({o.incident.number for o in outcomes if o.incident is not None})
+    body = {"status": "success", "message": "Alerts processed", "alerts": len(outcomes), "incidents": incidents}
+    return integration.pk, 202, body, [o.result for o in outcomes]
+
+
+def _by_path_key(key, kind, now, tokens="one"):
+    admission = ratelimit.admit(key, kind=kind, now=now, tokens=tokens)
+    if admission.integration is None:
+        raise _api_error(404, "No integration has this key; check the URL on the integration's page.",
+                         "not_found", outcome="unknown_key")
+    return admission
+
+
+def _webhook(request, key):
+    _only(request, ["POST"])
+    now = timezone.now()
+    # As for Events v2: a token leased by an earlier event of this key lets a
+    # trigger that joins an open incident be stored by one statement.
+    leased, parsed = ratelimit.spend_lease(key), None
+    if leased is not None:
+        with _counted_against(leased[0]):
+            parsed = parse_webhook(_read_json(request, _api_error))
+        event, errors = parsed
+        outcome = None if errors else ingest_leased_trigger(
+            integration_id=leased[0], key_digest=leased[1], kind=IntegrationKind.WEBHOOK, event=event, now=now)
+        if outcome is not None:
+            return leased[0], 202, _webhook_success(outcome), [outcome.result]
+    admission = _by_path_key(key, IntegrationKind.WEBHOOK, now, tokens="lease" if leased is None else "none")
+    integration = admission.integration
+    with _counted_against(integration.pk):
+        _admitted(admission, IntegrationKind.WEBHOOK, _api_error, _api_429)
+        event, errors = parsed or parse_webhook(_read_json(request, _api_error))
+        if errors:
+            raise _api_error(400, f"Invalid input: {errors[0]}", "invalid", errors=errors)
+        outcome = ingest_event(integration=integration, event=event, now=now, window_id=admission.window_id,
+                               try_join=leased is None)
+    return integration.pk, 202, _webhook_success(outcome), [outcome.result]
+
+
+def _webhook_success(outcome) -> dict:
+    return {"status": "success", "message": "Event processed", "dedup_key": outcome.dedup_key,
+            "incident": outcome.incident.number if outcome.incident else None}
+
+
+def _heartbeat(request, key):
+    _only(request, ["GET", "POST", "HEAD"])
+    now = timezone.now()
+    admission = _by_path_key(key, IntegrationKind.HEARTBEAT, now)
+    integration = admission.integration
+    with _counted_against(integration.pk):
+        _admitted(admission, IntegrationKind.HEARTBEAT, _api_error, _api_429)
+        outcome = ping_heartbeat(integration=integration)
+    return integration.pk, 200, {"status": "ok", "resolved": outcome.result == "resolved"}, ["ping"]
+
+
+events_v2_view = _respond("events_v2", _events_v2)
+alertmanager_view = _respond("alertmanager", _alertmanager)
+webhook_view = _respond("webhook", _webhook)
+heartbeat_view = _respond("heartbeat", _heartbeat)
+
+
+urlpatterns = [
+    path("events/", events_v2_view, name="ingest-events-v2"),
+    path("integrations/alertmanager/", alertmanager_view, name="ingest-alertmanager"),
+    path("integrations/webhook/<str:key>/", webhook_view, name="ingest-webhook"),
+    path("heartbeats/<str:key>/", heartbeat_view, name="ingest-heartbeat"),
+]

@@ -1,0 +1,174 @@
+"""Load demo data: three teams, a dozen people, services, incidents in every state.
+
+Idempotent: run it twice and the second run changes nothing. Every write goes
+through the apps' services, so the demo has the same history and numbering
+as real use.
+"""
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from alerts import services as alert_services
+from incidents import services as incident_services
+from incidents.models import Incident, Service, Severity
+from oncall import services as oncall_services
+from oncall.models import Membership, Team, User
+
+DEMO_PASSWORD = "vigil-demo"  # noqa: S105 — demo data only, printed by `make run`
+
+TEAMS = [
+    ("payments", "Payments", "Europe/Berlin"),
+    ("search", "Search", "America/New_York"),
+    ("platform", "Platform", "Europe/London"),
+]
+PEOPLE = [
+    # username, full name, time zone, team, role
+    ("alice", "Alice Archer", "Europe/Berlin", "payments", "lead"),
+    ("bob", "Bob Baker", "Europe/Berlin", "payments", "member"),
+    ("dana", "Dana Diaz", "Europe/Madrid", "payments", "member"),
+    ("erik", "Erik Eriksen", "Europe/Oslo", "payments", "manager"),
+    ("charlie", "Charlie Chen", "America/New_York", "search", "lead"),
+    ("fatima", "Fatima Farouk", "America/New_York", "search", "member"),
+    ("gus", "Gus Green", "America/Chicago", "search", "member"),
+    ("hana", "Hana Hayashi", "America/Los_Angeles", "search", "member"),
+    ("ivan", "Ivan Ivanov", "Europe/London", "platform", "lead"),
+    ("jade", "Jade Jones", "Europe/London", "platform", "member"),
+    ("kofi", "Kofi Kumah", "Africa/Accra", "platform", "member"),
+    ("lena", "Lena Lindqvist", "Europe/Stockholm", "platform", "member"),
+]
+SERVICES = [
+    ("checkout", "Checkout API", "payments", "Takes orders and payments.",
+     "# Checkout runbook\n\n1. Check the 5xx rate on the *Checkout* dashboard.\n"
+     "2. If the payment provider is failing, switch to the fallback provider.\n"),
+    ("payment-gateway", "Payment gateway", "payments", "Talks to card processors.", ""),
+    ("search-api", "Search API", "search", "Public search endpoint.",
+     "# Search API\n\n- Restart a stuck indexer pod: `kubectl rollout restart deploy/indexer`\n"),
+    ("indexer", "Indexer", "search", "Builds the search index.", ""),
+    ("kubernetes", "Kubernetes clusters", "platform", "Runs everything.", ""),
+    ("postgres", "PostgreSQL", "platform", "Primary databases.", ""),
+]
+# title, team, severity, category, services, path of transitions, hours ago
+INCIDENTS = [
+    ("Checkout 5xx above 5%", "payments", "SEV1", "outage", ["checkout"], [], 0.05),
+    ("Card payments slow in EU", "payments", "SEV2", "degradation", ["payment-gateway"], ["acknowledge"], 0.5),
+    ("Search results stale", "search", "SEV3", "degradation", ["indexer"], ["acknowledge", "investigate"], 3),
+    ("Search API timeouts", "search", "SEV2", "outage", ["search-api"], ["acknowledge", "identify"], 6),
+    ("Node pool out of memory", "platform", "SEV2", "degradation", ["kubernetes"],
+     ["acknowledge", "identify", "mitigate"], 10),
+    ("Replica lag on orders DB", "platform", "SEV3", "degradation", ["postgres"],
+     ["acknowledge", "investigate", "identify", "mitigate", "resolve"], 30),
+    ("Refund webhook failures", "payments", "SEV3", "integration", ["checkout"],
+     ["acknowledge", "resolve", "close"], 72),
+    ("Suspicious login burst", "platform", "SEV1", "security", ["kubernetes"],
+     ["acknowledge", "identify", "resolve"], 200),
+    ("Typo on receipt e-mail", "payments", "SEV4", "other", ["checkout"], ["resolve"], 400),
+]
+STEP_MINUTES = {"acknowledge": 4, "investigate": 10, "identify": 25, "mitigate": 20, "resolve": 45, "close": 120}
+
+
+class Command(BaseCommand):
+    help = "Load demo teams, people, services and incidents (idempotent)."
+
+    def handle(self, *args, **options):
+        if User.objects.filter(username="alice").exists():
+            self.stdout.write("Demo data already loaded.")
+            return
+        with transaction.atomic():
+            keys = self._seed()
+        self.stdout.write(self.style.SUCCESS(
+            f"Demo data loaded: {Team.objects.count()} teams, {User.objects.count()} people, "
+            f"{Service.objects.count()} services, {Incident.objects.count()} incidents."
+        ))
+        self.stdout.write("Integration keys (shown once; rotate them on the service's Integrations page):")
+        for line in keys:
+            self.stdout.write(f"  {line}")
+
+    def _seed(self):
+        now = timezone.now()
+        oncall_services.create_user(
+            username="admin", email="admin@example.com", full_name="Vigil Admin", password=DEMO_PASSWORD,
+            is_staff=True, is_superuser=True,
+        )
+        teams = {slug: oncall_services.create_team(slug=slug, name=name, timezone=tz) for slug, name, tz in TEAMS}
+        people = {}
+        for username, full_name, tz, team, role in PEOPLE:
+            people[username] = oncall_services.create_user(
+                username=username, email=f"{username}@example.com", full_name=full_name, timezone=tz,
+                password=DEMO_PASSWORD,
+            )
+            oncall_services.set_membership(team=teams[team], user=people[username], role=Membership.Role(role))
+        services = {
+            slug: incident_services.create_service(
+                slug=slug, name=name, team=teams[team], description=desc, runbook=runbook, by=None
+            )
+            for slug, name, team, desc, runbook in SERVICES
+        }
+        leads = {team: next(p for u, _, _, t, r in PEOPLE if t == team and r == "lead" for p in [people[u]])
+                 for team in teams}
+        members = {team: [people[u] for u, _, _, t, _ in PEOPLE if t == team] for team in teams}
+        self._seed_schedules(teams, members, now)
+        keys = self._seed_integrations(services)
+        severities = {s.name: s for s in Severity.objects.all()}
+        for title, team, sev, category, svc, path, hours_ago in INCIDENTS:
+            at = now - timedelta(hours=hours_ago)
+            lead = leads[team]
+            incident = incident_services.create_incident(
+                title=title, severity=severities[sev], team=teams[team], by=lead, category=category,
+                services=[services[s] for s in svc], started_at=at - timedelta(minutes=7), now=at,
+                description=f"{title}. Declared from the demo data.", source="form",
+                customer_facing=sev in ("SEV1", "SEV2"),
+            )
+            if path:
+                incident_services.assign_role(incident=incident, role="commander", user=lead, by=lead,
+                                              now=at + timedelta(minutes=2))
+                incident_services.assign_role(incident=incident, role="tech_lead", user=members[team][1],
+                                              by=lead, now=at + timedelta(minutes=3))
+            for name in path:
+                at += timedelta(minutes=STEP_MINUTES[name])
+                if at > now:
+                    at = now
+                incident = incident_services.transition_incident(
+                    incident=incident, transition=name, by=members[team][1], now=at,
+                    note=f"{name} (demo)",
+                )
+                if name == "identify":
+                    incident_services.add_note(incident=incident, by=members[team][1], now=at,
+                                               body="Cause found: a bad config push; rolling back.")
+                    incident_services.post_status_update(
+                        incident=incident, state="identified", public=True, by=lead, now=at,
+                        body="We have identified the cause and are rolling out a fix.",
+                    )
+        return keys
+
+    def _seed_schedules(self, teams, members, now):
+        """A weekly primary and a secondary offset by one day, per team, Monday 09:00 local."""
+        for slug, team in teams.items():
+            local_now = now.astimezone(ZoneInfo(team.timezone))
+            monday = (local_now - timedelta(days=local_now.weekday() + 14)).date()
+            first = datetime(monday.year, monday.month, monday.day, 9, 0)  # noqa: DTZ001 — a local wall-clock time, by design
+            people = members[slug]
+            oncall_services.create_rotation(
+                team=team, name=f"{team.name} primary", layer="primary", participants=people,
+                shift_length="P7D", handoff_at=first, timezone=team.timezone,
+            )
+            oncall_services.create_rotation(
+                team=team, name=f"{team.name} secondary", layer="secondary", participants=people[2:] + people[:2],
+                shift_length="P7D", handoff_at=first + timedelta(days=1), timezone=team.timezone,
+            )
+
+    def _seed_integrations(self, services):
+        keys = []
+        for slug, kind, name, extra in [
+            ("checkout", "events_v2", "Prometheus (PagerDuty format)", {}),
+            ("search-api", "alertmanager", "Alertmanager eu-west-1", {}),
+            ("postgres", "heartbeat", "Nightly backup", {"interval_seconds": 86400, "grace_seconds": 3600}),
+        ]:
+            integration, key = alert_services.create_integration(
+                service=services[slug], kind=kind, name=name, by=None, **extra
+            )
+            keys.append(f"{slug} / {kind}: {key}")
+        return keys

@@ -1,0 +1,52 @@
+"""Maintenance windows API: /api/v1/maintenance-windows/."""
+
+from django.urls import path
+from rest_framework import generics, serializers, status
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.response import Response
+
+from oncall.permissions import can_manage_team
+
+from ..models import MaintenanceWindow, Service
+from ..queries import maintenance_windows_for_user
+from ..services import create_maintenance_window
+
+
+class MaintenanceWindowSerializer(serializers.ModelSerializer):
+    service = serializers.SlugRelatedField(slug_field="slug", queryset=Service.objects.none())
+    created_by = serializers.CharField(source="created_by.username", read_only=True, default=None)
+
+    class Meta:
+        model = MaintenanceWindow
+        fields = ["id", "service", "starts_at", "ends_at", "reason", "created_by", "created_at"]
+        read_only_fields = ["id", "created_by", "created_at"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None:
+            self.fields["service"].queryset = Service.objects.visible_to(request.user).select_related("team")
+
+
+class MaintenanceWindowList(generics.ListCreateAPIView):
+    serializer_class = MaintenanceWindowSerializer
+
+    def get_queryset(self):
+        qs = maintenance_windows_for_user(self.request.user)
+        if service := self.request.query_params.get("service"):
+            qs = qs.filter(service__slug=service)
+        return qs
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        if not can_manage_team(request.user, data["service"].team):
+            raise PermissionDenied("Only the team's leads and managers may plan maintenance.")
+        window = create_maintenance_window(by=request.user, **data)
+        return Response(self.get_serializer(window).data, status=status.HTTP_201_CREATED)
+
+
+urlpatterns = [
+    path("maintenance-windows/", MaintenanceWindowList.as_view(), name="maintenance-window-list"),
+]
