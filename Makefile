@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test bench lint venv migrate demo clean
+.PHONY: run test test-all check-migrations bench lint venv migrate demo clean
 
 # The virtualenv is rebuilt whenever pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
@@ -42,9 +42,17 @@ run: demo
 	  $(VENV)/bin/celery -A config beat --loglevel=INFO & beat=$$!; \
 	  $(PY) manage.py runserver $(HOST):$(PORT)
 
-## test: the whole test suite (browser and interoperability tests need Debian's chromium and prometheus-alertmanager).
-test: venv
+check-migrations: venv
 	$(PY) manage.py makemigrations --check --dry-run >/dev/null || { echo "Models changed without a migration: run manage.py makemigrations"; exit 1; }
+
+## test: the fast tier, every test that starts no process (no make run, gunicorn, Alertmanager,
+## redis-server, live server or browser): about a minute on SQLite.
+test: check-migrations
+	$(VENV)/bin/pytest -m "not process and not e2e" $(PYTEST_ARGS)
+
+## test-all: the whole suite, adding the tests marked `process` and the browser tests (`e2e`);
+## they need Debian's chromium and prometheus-alertmanager, and redis-server (.ci/run installs them).
+test-all: check-migrations
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 ## bench: the benchmarks in tests/benchmarks/ (not part of make test); they print their figures.

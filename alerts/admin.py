@@ -2,13 +2,16 @@
 
 Keys are never shown here except once, in the message after creating or
 rotating one. Creation and changes go through the same services as the pages
-and the API (alerts.services).
+and the API (alerts.services); an integration is switched off (``enabled``),
+not deleted (its alerts keep pointing at it). Alerts and alert groups are what
+monitoring sent and how it was grouped: read-only, never deleted.
 """
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied, ValidationError
-from simple_history.admin import SimpleHistoryAdmin
+from django.core.exceptions import ValidationError
+
+from core.admin import HistoryAdmin, NoDeleteMixin, ReadOnlyAdmin, adopt, service_call
 
 from .models import Alert, AlertGroup, Integration
 from .services import integrations as integration_services
@@ -38,7 +41,7 @@ class IntegrationAdminForm(forms.ModelForm):
 
 
 @admin.register(Integration)
-class IntegrationAdmin(SimpleHistoryAdmin):
+class IntegrationAdmin(NoDeleteMixin, HistoryAdmin):
     form = IntegrationAdminForm
     list_display = ["name", "service", "kind", "masked_key", "enabled", "auto_resolve", "heartbeat_state",
                     "last_ping_at"]
@@ -61,22 +64,20 @@ class IntegrationAdmin(SimpleHistoryAdmin):
         return fields + ["service", "kind"] if obj else fields
 
     def save_model(self, request, obj, form, change):
-        try:
+        with service_call():
             if change:
-                integration_services.update_integration(integration=obj, by=request.user, **{
+                saved = integration_services.update_integration(integration=obj, by=request.user, **{
                     name: form.cleaned_data[name] for name in form.changed_data if name in integration_services.UPDATABLE
                 })
             else:
-                created, key = integration_services.create_integration(
+                saved, key = integration_services.create_integration(
                     service=obj.service, kind=obj.kind, name=obj.name, by=request.user,
                     severity_map=obj.severity_map, interval_seconds=obj.interval_seconds,
                     grace_seconds=obj.grace_seconds, auto_resolve=obj.auto_resolve, enabled=obj.enabled,
                     rate_per_second=obj.rate_per_second, burst=obj.burst,
                 )
-                obj.pk = created.pk
                 messages.warning(request, f"Integration key (copy it now, it will not be shown again): {key}")
-        except (PermissionDenied, ValidationError) as exc:
-            messages.error(request, "; ".join(getattr(exc, "messages", [str(exc)])))
+        adopt(obj, saved)
 
     @admin.action(description="Rotate the key of the selected integrations")
     def rotate_keys(self, request, queryset):
@@ -86,8 +87,8 @@ class IntegrationAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Alert)
-class AlertAdmin(admin.ModelAdmin):
-    """Alerts are what monitoring sent: read-only."""
+class AlertAdmin(ReadOnlyAdmin):
+    """Alerts are what monitoring sent: read-only, never deleted."""
 
     list_display = ["received_at", "summary", "severity", "status", "integration", "incident", "suppressed_by"]
     list_filter = ["status", "severity", "integration__kind"]
@@ -95,27 +96,12 @@ class AlertAdmin(admin.ModelAdmin):
     search_fields = ["summary", "dedup_key"]
     date_hierarchy = "received_at"
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(AlertGroup)
-class AlertGroupAdmin(admin.ModelAdmin):
+class AlertGroupAdmin(ReadOnlyAdmin):
     """Which open incident each dedup key (or Alertmanager group) joins: read-only bookkeeping."""
 
     list_display = ["dedup_key", "integration", "incident", "created_at", "closed_at"]
     list_filter = ["integration__kind"]
     list_select_related = ["integration__service", "incident"]
     search_fields = ["dedup_key"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -14,13 +14,14 @@ from django.db import models
 from django.db.models import Q
 
 from core.history import HistoricalRecords
+from core.text import validate_one_line
 from incidents.models import Incident, MaintenanceWindow, Service
 
 DEFAULT_SEVERITY_MAP = {"critical": "SEV1", "error": "SEV2", "warning": "SEV3", "info": "SEV4"}
 PAYLOAD_SEVERITIES = list(DEFAULT_SEVERITY_MAP)
 
 # Shown beside the masked key so people can tell keys apart. A key is looked up
-# by its SHA-256 hash, never by this prefix (see alerts.queries.lookup_integration).
+# by its SHA-256 hash, never by this prefix (see alerts.queries.integration_for_key).
 KEY_PREFIX_LENGTH = 8
 
 
@@ -45,14 +46,11 @@ class IntegrationQuerySet(models.QuerySet):
     def visible_to(self, user) -> "IntegrationQuerySet":
         return self.filter(service__in=Service.objects.visible_to(user))
 
-    def enabled(self) -> "IntegrationQuerySet":
-        return self.filter(enabled=True)
-
 
 class Integration(models.Model):
     service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="integrations")
     kind = models.CharField(max_length=16, choices=IntegrationKind.choices)
-    name = models.CharField(max_length=120)
+    name = models.CharField(max_length=120, validators=[validate_one_line])
     key_prefix = models.CharField(
         max_length=KEY_PREFIX_LENGTH, db_index=True, editable=False,
         help_text="First characters of the key, to recognise it; the key itself is shown once.",
@@ -71,17 +69,15 @@ class Integration(models.Model):
                   "Off: the alerts resolve and the incident waits for a person. An explicit resolve "
                   "(Events v2, webhook status resolved) always resolves.",
     )
+    # The rate limit's count lives in the cache, not here (see alerts.ratelimit).
     rate_per_second = models.PositiveIntegerField(
-        default=60, validators=[MinValueValidator(1)], help_text="Sustained events per second."
+        default=60, validators=[MinValueValidator(1)],
+        help_text="Average events per second allowed: a window lasts burst ÷ rate seconds.",
     )
     burst = models.PositiveIntegerField(
-        default=200, validators=[MinValueValidator(1)], help_text="Events accepted at once above the rate."
+        default=200, validators=[MinValueValidator(1)],
+        help_text="Events accepted in one window of burst ÷ rate seconds; more are answered 429.",
     )
-    # The database token bucket (used when REDIS_URL is not set); seconds since the epoch.
-    bucket_tokens = models.FloatField(null=True, blank=True, editable=False)
-    bucket_at = models.FloatField(null=True, blank=True, editable=False)
-    # Tokens the last admission took (1, or a lease: see alerts.ratelimit).
-    bucket_lease = models.PositiveIntegerField(null=True, blank=True, editable=False)
 
     # Heartbeats only.
     interval_seconds = models.PositiveIntegerField(
@@ -104,7 +100,7 @@ class Integration(models.Model):
 
     history = HistoricalRecords(
         table_name="incidents_historicalintegration",
-        excluded_fields=["bucket_tokens", "bucket_at", "bucket_lease", "heartbeat_state", "last_ping_at", "due_at"]
+        excluded_fields=["heartbeat_state", "last_ping_at", "due_at"]
     )
     objects = IntegrationQuerySet.as_manager()
 
@@ -195,6 +191,12 @@ class Alert(models.Model):
     details = models.JSONField(default=dict, blank=True, help_text="custom_details or webhook details.")
     labels = models.JSONField(default=dict, blank=True)
     annotations = models.JSONField(default=dict, blank=True)
+    unknown_fields = models.JSONField(
+        default=dict, blank=True,
+        help_text="Fields of the body Vigil does not know, kept as sent in the body's shape, e.g. "
+                  '{"priority": "high", "payload": {"colour": "red"}} (Alertmanager: '
+                  '{…, "alerts": [this alert\'s own]}). Stored, never acted on.',
+    )
     links = models.JSONField(default=list, blank=True)
     images = models.JSONField(default=list, blank=True)
     runbook_url = models.URLField(max_length=2000, blank=True)

@@ -1,9 +1,13 @@
 """Input validation for the ingest endpoints, turning payloads into AlertEvents.
 
 Plain functions rather than DRF serializers: the payloads are foreign
-formats (PagerDuty, Alertmanager, Grafana) whose exact keys we check, every
-error names the field and says how to fix it, and this is the hot path.
-Each ``parse_*`` returns ``(events, errors)``; errors is a list of strings.
+formats (PagerDuty, Alertmanager, Grafana), every error names the field and
+says how to fix it, and this is the hot path. Lenient with senders, strict
+with meaning: a field Vigil does not know is no error — it is kept on the
+alert (``AlertEvent.unknown_fields``, in the body's shape) and counted
+(``Errors.unknown``, for ``vigil_ingest_unknown_fields_total``) — while a
+missing or wrongly typed field Vigil needs is. Each ``parse_*`` returns its
+events with an ``Errors``: the list of problems (strings).
 """
 
 import hashlib
@@ -30,9 +34,15 @@ MAX_ALERTS = 1000
 
 
 class Errors(list):
-    def unknown(self, data: dict, allowed: set, where: str = "") -> None:
-        for key in sorted(set(data) - allowed):
-            self.append(f"'{where}{key}' is not a known field; remove it (known: {', '.join(sorted(allowed))}).")
+    """The problems found in a body, one string each; ``unknown`` counts the fields kept but not known."""
+
+    unknown = 0
+
+    def unknown_fields(self, data: dict, known: set) -> dict:
+        """The fields of ``data`` not in ``known``, as sent; counted in ``self.unknown``."""
+        extra = {key: value for key, value in data.items() if key not in known}
+        self.unknown += len(extra)
+        return extra
 
     def string(self, data: dict, key: str, where: str = "", *, required=False, max_length=255) -> str:
         value = data.get(key)
@@ -103,7 +113,7 @@ def safe_url(value) -> str:
     return ""
 
 
-def _links(errors: Errors, data: dict, key: str, required_key: str, allowed: set) -> list:
+def _links(errors: Errors, data: dict, key: str, required_key: str) -> list:
     value = data.get(key)
     if value is None:
         return []
@@ -114,7 +124,7 @@ def _links(errors: Errors, data: dict, key: str, required_key: str, allowed: set
         if not isinstance(item, dict):
             errors.append(f"'{key}[{i}]' must be an object with '{required_key}'.")
             continue
-        errors.unknown(item, allowed, f"{key}[{i}].")
+        # Kept as sent: any other key of a link or image stays in the list.
         errors.string(item, required_key, f"{key}[{i}].", required=True, max_length=2000)
     return value
 
@@ -125,18 +135,18 @@ def parse_events_v2(data) -> tuple[str, AlertEvent | None, Errors]:
     if not isinstance(data, dict):
         errors.append("The body must be a JSON object.")
         return "", None, errors
-    errors.unknown(data, V2_KEYS)
+    unknown = errors.unknown_fields(data, V2_KEYS)
     routing_key = errors.string(data, "routing_key", required=True, max_length=128)
     action = errors.choice(data, "event_action", EVENT_ACTIONS, required=True)
     dedup_key = errors.string(data, "dedup_key", max_length=255)
     if action in ("acknowledge", "resolve") and data.get("dedup_key") in (None, ""):
         errors.append(f"'dedup_key' is missing; it is required to {action}.")
-    links = _links(errors, data, "links", "href", {"href", "text"})
-    images = _links(errors, data, "images", "src", {"src", "href", "alt"})
+    links = _links(errors, data, "links", "href")
+    images = _links(errors, data, "images", "src")
     errors.string(data, "client", max_length=255)
     errors.string(data, "client_url", max_length=2000)
     payload = data.get("payload")
-    event = AlertEvent(action=action, dedup_key=dedup_key, links=links, images=images)
+    event = AlertEvent(action=action, dedup_key=dedup_key, links=links, images=images, unknown_fields=unknown)
     if action == "trigger" or payload is not None:
         if payload is None:
             errors.append("'payload' is missing; a trigger needs {summary, source, severity}.")
@@ -144,7 +154,8 @@ def parse_events_v2(data) -> tuple[str, AlertEvent | None, Errors]:
             errors.append(f"'payload' must be an object, not {type(payload).__name__}.")
         else:
             required = action == "trigger"
-            errors.unknown(payload, V2_PAYLOAD_KEYS, "payload.")
+            if extra := errors.unknown_fields(payload, V2_PAYLOAD_KEYS):
+                unknown["payload"] = extra
             event.summary = errors.string(payload, "summary", "payload.", required=required, max_length=1024)
             event.source = errors.string(payload, "source", "payload.", required=required)
             event.severity = errors.choice(payload, "severity", PAYLOAD_SEVERITIES, "payload.",
@@ -167,7 +178,7 @@ def parse_alertmanager(data) -> tuple[list[AlertEvent], Errors]:
     if not isinstance(data, dict):
         errors.append("The body must be a JSON object (Alertmanager webhook format version 4).")
         return [], errors
-    errors.unknown(data, AM_KEYS)
+    unknown = errors.unknown_fields(data, AM_KEYS)
     version = data.get("version")
     if version not in ("4", "1"):
         errors.append(f"'version' must be \"4\" (Alertmanager) or \"1\" (Grafana), got {version!r}.")
@@ -194,7 +205,7 @@ def parse_alertmanager(data) -> tuple[list[AlertEvent], Errors]:
         if not isinstance(alert, dict):
             errors.append(f"'alerts[{i}]' must be an object.")
             continue
-        errors.unknown(alert, AM_ALERT_KEYS, where)
+        extra = errors.unknown_fields(alert, AM_ALERT_KEYS)
         status = errors.choice(alert, "status", ["firing", "resolved"], where, required=True)
         fingerprint = errors.string(alert, "fingerprint", where, required=True)
         labels = errors.mapping(alert, "labels", where, strings=True)
@@ -217,6 +228,8 @@ def parse_alertmanager(data) -> tuple[list[AlertEvent], Errors]:
             labels=labels, annotations=annotations,
             runbook_url=safe_url(annotations.get("runbook_url") or common.get("runbook_url")),
             generator_url=safe_url(generator), started_at=starts, ended_at=ends,
+            # The notification's unknown fields, and this alert's own in the place it has in the body.
+            unknown_fields={**unknown, "alerts": [extra]} if extra else unknown,
         ))
     return ([] if errors else events), errors
 
@@ -227,7 +240,7 @@ def parse_webhook(data) -> tuple[AlertEvent | None, Errors]:
     if not isinstance(data, dict):
         errors.append("The body must be a JSON object: {title, severity?, dedup_key?, status?, details?}.")
         return None, errors
-    errors.unknown(data, WEBHOOK_KEYS)
+    unknown = errors.unknown_fields(data, WEBHOOK_KEYS)
     status = errors.choice(data, "status", ["firing", "resolved"], default="firing")
     title = errors.string(data, "title", required=status == "firing", max_length=1024)
     severity = errors.choice(data, "severity", PAYLOAD_SEVERITIES, default="error")
@@ -239,5 +252,5 @@ def parse_webhook(data) -> tuple[AlertEvent | None, Errors]:
         return None, errors
     return AlertEvent(
         action="trigger" if status == "firing" else "resolve", dedup_key=dedup_key or new_dedup_key(),
-        summary=title, source="webhook", severity=severity, details=details,
+        summary=title, source="webhook", severity=severity, details=details, unknown_fields=unknown,
     ), errors

@@ -2,7 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
@@ -11,7 +11,7 @@ from incidents.forms import MaintenanceWindowForm
 from incidents.models import MaintenanceWindow, Service
 from incidents.queries import maintenance_windows_for
 from incidents.services import maintenance as maintenance_services
-from oncall.permissions import can_manage_team
+from oncall.permissions import can_manage_team, require_team_manager
 
 from . import queries as alert_queries
 from .api.integrations import ingest_url
@@ -24,11 +24,6 @@ _SHOWN_KEY = "vigil-new-integration-key"
 def _service(request, slug) -> Service:
     # A service of another team does not exist for this person: 404, not 403.
     return get_object_or_404(Service.objects.visible_to(request.user).select_related("team"), slug=slug)
-
-
-def _require_manage(request, service):
-    if not can_manage_team(request.user, service.team):
-        raise PermissionDenied("Only the team's leads and managers may change integrations.")
 
 
 def _apply_errors(form, exc: ValidationError):
@@ -44,7 +39,7 @@ def integration_list(request, slug):
     can_manage = can_manage_team(request.user, service.team)
     form, window_form = IntegrationForm(), MaintenanceWindowForm()
     if request.method == "POST":
-        _require_manage(request, service)
+        require_team_manager(request.user, service.team, to="change its integrations")
         action = request.POST.get("action")
         if action == "create":
             form = IntegrationForm(request.POST)
@@ -95,7 +90,7 @@ def integration_detail(request, slug, pk):
         "grace_seconds": integration.grace_seconds,
     })
     if request.method == "POST":
-        _require_manage(request, service)
+        require_team_manager(request.user, service.team, to="change its integrations")
         if request.POST.get("action") == "rotate":
             new_key = integration_services.rotate_integration_key(integration=integration, by=request.user)
             request.session[_SHOWN_KEY] = [integration.pk, new_key]
@@ -112,7 +107,7 @@ def integration_detail(request, slug, pk):
                 return redirect("service-integration-detail", slug=service.slug, pk=integration.pk)
     return render(request, "alerts/detail.html", {
         "service": service, "integration": integration, "can_manage": can_manage, "form": form,
-        "key": key, "endpoint": ingest_url(integration, key or "<key>"),
+        "key": key, "endpoint": ingest_url(integration, key or "<key>", request=request),
         "alerts": alert_queries.alerts_for_service(service).filter(integration=integration)[:20],
     })
 

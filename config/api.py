@@ -14,10 +14,50 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.views import exception_handler as drf_exception_handler
 
 
+def _whole_number(text: str) -> bool:
+    # ASCII digits only: int() also reads "²"-like digits, spaces and a sign, none of which the schema's integer allows.
+    return text.isascii() and text.isdigit()
+
+
 class Pagination(PageNumberPagination):
+    """``?page=`` from 1 (past the last page, or not a number: 404, as DRF answers) and
+    ``?page_size=`` from 1 (default 50; above 500 reads as 500; not a whole number: 400).
+    """
+
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
+    page_query_description = "A page number, from 1. A page past the last one, or not a whole number, is a 404."
+    page_size_query_description = (
+        f"Results per page, from 1; default {page_size}, and a larger number than {max_page_size} "
+        f"reads as {max_page_size}."
+    )
+
+    def get_page_size(self, request):
+        value = request.query_params.get(self.page_size_query_param)
+        if value is None:
+            return self.page_size
+        # DRF falls back to the default for junk; the schema promises a whole number from 1, so junk is a 400.
+        if not _whole_number(value) or int(value) < 1:
+            raise exceptions.ValidationError(
+                {self.page_size_query_param: [f"Give a whole number from 1 (at most {self.max_page_size} are sent)."]}
+            )
+        return min(int(value), self.max_page_size)
+
+    def get_page_number(self, request, paginator):
+        number = request.query_params.get(self.page_query_param)
+        if number is None:
+            return 1
+        if number in self.last_page_strings:
+            return paginator.num_pages
+        # Anything but ASCII digits goes to Django's paginator as not a number: DRF's 404 "Invalid page".
+        return number if _whole_number(number) else "not a number"
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            parameter["schema"]["minimum"] = 1
+        return parameters
 
 
 class Conflict(exceptions.APIException):
@@ -79,6 +119,8 @@ def exception_handler(exc, context):
         detail = response.data.get("detail", "") if isinstance(response.data, dict) else response.data
         code = getattr(getattr(exc, "detail", None), "code", None) or getattr(exc, "default_code", "error")
         body = {"detail": str(detail), "code": str(code)}
+        if isinstance(exc, exceptions.Throttled):
+            body["detail"] = f"Too many requests; try again in {exc.wait and int(exc.wait + 0.999) or 1} seconds."
         body.update(getattr(exc, "extra", {}) or {})
     response.data = body
     return response

@@ -9,7 +9,8 @@ behind each database commit. These are the settings that
 - 4 threads each (override with ``GUNICORN_THREADS``). A thread waiting on
   PostgreSQL lets another thread of the same worker run;
 - keep-alive of 65 s, longer than common load balancers' 60 s idle timeout.
-  Alertmanager and PagerDuty clients reuse their connections.
+  Alertmanager and PagerDuty clients reuse their connections;
+- a logger that redacts webhook and heartbeat keys from access-log lines.
 
 With more than one worker, each worker counts its own Prometheus metrics.
 ``/metrics`` adds them up only in prometheus_client's multiprocess mode, so:
@@ -42,6 +43,8 @@ worker_class = "gthread"
 workers = _whole_number("WEB_CONCURRENCY", (os.cpu_count() or 1) + 1)
 threads = _whole_number("GUNICORN_THREADS", 4)
 keepalive = 65
+# Access-log lines with integration keys (webhook and heartbeat paths) redacted.
+logger_class = "config.redact.GunicornLogger"
 
 # Set before prometheus_client is imported, here or in a worker: it picks
 # multiprocess mode when it is imported. The workers inherit the variable.

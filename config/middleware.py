@@ -2,13 +2,36 @@
 
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from django.http import HttpResponseBadRequest, JsonResponse
+from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 
 from core.text import MESSAGE
 
 _FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
+_API_PATHS = ("/api/", "/v2/")
+
+
+class RequireContentLength:
+    """411 for a body sent chunked (``Transfer-Encoding: chunked``, no ``Content-Length``).
+
+    Django reads exactly ``Content-Length`` bytes of a body, so a chunked one
+    arrives empty and would be answered "not valid JSON" (or, for a form,
+    treated as if nothing was sent). Saying what happened is better.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        chunked = "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower()
+        if chunked and not request.META.get("CONTENT_LENGTH"):
+            message = ("Send the body with a Content-Length header: Vigil does not read bodies "
+                       "sent with Transfer-Encoding: chunked.")
+            if request.path.startswith(_API_PATHS):
+                return JsonResponse({"detail": message, "code": "length_required"}, status=411)
+            return HttpResponse(message, status=411, content_type="text/plain; charset=utf-8")
+        return self.get_response(request)
 
 
 class RefuseUnstorableText:
@@ -49,7 +72,6 @@ class RefuseUnstorableText:
 
 
 # The API and the ingest endpoints answer JSON in UTC; the middleware below are for browser pages.
-_API_PATHS = ("/api/", "/v2/")
 
 
 def _reader_zone(user) -> ZoneInfo | None:

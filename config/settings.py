@@ -11,7 +11,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env_bool, env_int, env_list, env_networks, env_str
+from config.env import env_bool, env_float, env_int, env_list, env_networks, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -26,7 +26,8 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
-SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Empty: pages and the API show URLs under the address the reader reached Vigil at (the request's).
+SITE_URL = env_str("SITE_URL", "").rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -40,9 +41,11 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI served from Vigil itself, not a CDN
     "simple_history",
     "django_celery_beat",
     "django_htmx",
+    "axes",
     # Vigil, lowest layer first (ARCHITECTURE.md: each app imports only those above it here).
     "core",
     "oncall",
@@ -55,6 +58,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "config.middleware.RequireContentLength",
     "config.middleware.RefuseUnstorableText",
     "config.observability.RequestLatencyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -68,6 +73,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: answers a locked-out login with the lockout page
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -97,22 +103,24 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # busy timeout instead of failing with "database is locked" mid-transaction.
     DATABASES["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20}
     DATABASES["default"]["CONN_MAX_AGE"] = 0
-else:
-    # The ingest hot path (alerts.queries.prepared_cursor) binds on the
-    # server; psycopg prepares such a statement once it has run this many times
-    # on a connection (Django alone would set None: never). Those statements are
-    # planned once, generically: re-planning a custom plan per event cost about
-    # as much PostgreSQL CPU as running it. Django's own cursors bind
-    # client-side and never prepare, so neither setting touches them.
-    # DB_PREPARE_THRESHOLD=off behind a pooler without prepared-statement
-    # support (PgBouncer < 1.21 in transaction mode).
-    _pg_options = DATABASES["default"].setdefault("OPTIONS", {})
-    if env_str("DB_PREPARE_THRESHOLD", "").strip().lower() != "off":
-        _pg_options.setdefault("prepare_threshold", env_int("DB_PREPARE_THRESHOLD", 1))
-        _pg_options["options"] = f"{_pg_options.get('options', '')} -c plan_cache_mode=force_generic_plan".strip()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "oncall.User"
+# django-axes first: it refuses a login attempt for a locked-out account or address
+# before any password is checked (the web login and the admin's; API tokens are not passwords).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# After LOGIN_FAILURE_LIMIT wrong passwords for one account, or from one address, further
+# attempts for it are refused (429) for LOGIN_LOCKOUT_MINUTES; staff see and lift lockouts
+# in the admin (Axes → Access attempts) or with `manage.py axes_reset`.
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 10, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_VERBOSE = False
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -129,7 +137,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -137,6 +145,26 @@ STORAGES = {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+
+# --- Content-Security-Policy (django-csp) --------------------------------------
+# Every script and style comes from Vigil itself: no third-party origin, no inline
+# script (htmx is vendored in static/js, Swagger UI comes from drf-spectacular-sidecar,
+# and its start-up script is a separate file). Inline *styles* stay allowed: the Django
+# admin and Swagger UI set style attributes, and a style cannot run code.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
     },
 }
 
@@ -170,6 +198,8 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "config.api.exception_handler",
+    # Per user (token or session) and per address for anonymous callers; over it: 429 with Retry-After.
+    "DEFAULT_THROTTLE_CLASSES": ["config.throttles.AnonThrottle", "config.throttles.UserThrottle"],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {
@@ -177,6 +207,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Incident management: incidents, alerts, on-call, escalation, postmortems, reports.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     # The ingest endpoints are plain Django views (the foreign formats' own shapes); this adds them.
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -213,7 +246,30 @@ CELERY_BEAT_SCHEDULE = {
     "oncall-shift-reminders": {"task": "oncall.tasks.remind_upcoming_shifts", "schedule": timedelta(minutes=5)},
 }
 
+# --- Cache ----------------------------------------------------------------
+# Counts that must hold across processes (the ingest rate limit, alerts.ratelimit; API
+# throttles) live here: in Redis with REDIS_URL, whose add and incr are atomic on the
+# server; otherwise in each process's memory (the embedded run is one process).
+if REDIS_URL:
+    CACHES = {"default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+        # An unreachable Redis fails fast; the rate limit then lets events through.
+        "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+    }}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
 # --- Vigil ----------------------------------------------------------------
+# History change reasons are text, not simple-history's 100 characters: a reason lists
+# what changed (e.g. every participant of a rotation) and must never make a change fail.
+SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
+# On-call: how long before a shift its person is e-mailed a reminder, and the hours per layer
+# per month above which the load report flags a person (168: one week).
+ONCALL_SHIFT_REMINDER_HOURS = env_float("ONCALL_SHIFT_REMINDER_HOURS", 24, minimum=0)
+ONCALL_MONTHLY_LOAD_LIMIT_HOURS = env_float("ONCALL_MONTHLY_LOAD_LIMIT_HOURS", 168, minimum=1)
+# DRF throttle rates ("<requests>/<second|minute|hour|day>"), read by config.api's throttles.
+API_THROTTLE_ANON = env_str("API_THROTTLE_ANON", "120/minute")
+API_THROTTLE_USER = env_str("API_THROTTLE_USER", "3000/minute")
 METRICS_TOKEN = env_str("METRICS_TOKEN", "")
 # Scrapers whose address (the direct peer, REMOTE_ADDR) is in one of these may read /metrics without the token.
 METRICS_ALLOWED_NETWORKS = env_networks("METRICS_ALLOWED_NETWORKS")
@@ -221,13 +277,26 @@ METRICS_ALLOWED_NETWORKS = env_networks("METRICS_ALLOWED_NETWORKS")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # Webhook and heartbeat keys are in URL paths: no log line Vigil writes shows one (config.redact).
+    "filters": {"redact_keys": {"()": "config.redact.RedactKeys"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact_keys"]}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {
+        # Django's request log (404s, 400s, 500s) and runserver's access log name the path.
+        "django.request": {"filters": ["redact_keys"]},
+        "django.server": {"filters": ["redact_keys"]},
+    },
 }
 
 # --- Production hardening (manage.py check --deploy is clean with DEBUG=0) --
-if not DEBUG:
+# X-Forwarded-Proto (and the client address in X-Forwarded-For) say what a proxy saw; a client
+# talking to Vigil directly can send them too. Trusted only when an operator says a proxy sets them.
+TRUSTED_PROXY_HEADERS = env_bool("TRUSTED_PROXY_HEADERS", False)
+if TRUSTED_PROXY_HEADERS:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+AXES_CLIENT_IP_CALLABLE = "config.proxy.client_ip"
+
+if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True

@@ -1,4 +1,4 @@
-"""Text no database can store: a NUL character, or an unpaired UTF-16 surrogate.
+"""Text no database can store: a NUL character, or an unpaired UTF-16 surrogate (and numbers too large).
 
 PostgreSQL's text and jsonb refuse a NUL, and no text encodes a lone
 surrogate as UTF-8; JSON carries both as ``\\u`` escapes and a URL carries a
@@ -8,6 +8,7 @@ otherwise the write fails deep in the database driver, as a 500.
 """
 
 import json
+import math
 import re
 
 # A NUL or a lone surrogate reaches a parsed JSON string only through a \u
@@ -47,12 +48,38 @@ def refusal(where: str) -> str:
     return f"{where[0].upper()}{where[1:]} {MESSAGE}"
 
 
+# A number beyond a double's range (1e400, or 400 digits with a fraction) parses as
+# infinity, which jsonb and JSON itself refuse. Only bodies that might hold one are walked.
+MAYBE_HUGE_NUMBER = re.compile(rb"[eE]\+?0*[1-9][0-9]{2,}|[0-9]{300,}")
+
+
+def infinite_number(data, root: str = "the body") -> str | None:
+    """Where in ``data`` a number parsed as infinity (too large for a double), or None."""
+    stack = [(root, data)]
+    while stack:
+        where, value = stack.pop()
+        if isinstance(value, float) and math.isinf(value):
+            return f"'{where}'" if where != root else root
+        if isinstance(value, dict):
+            prefix = "" if where == root else where + "."
+            stack.extend((f"{prefix}{key}", item) for key, item in value.items())
+        elif isinstance(value, list | tuple):
+            stack.extend((f"{where}[{i}]", item) for i, item in enumerate(value))
+    return None
+
+
 def check_json_bytes(body: bytes, data) -> str | None:
-    """The refusal for a parsed JSON body, or None if all its text can be stored."""
-    if not MAYBE_IN_JSON.search(body):
-        return None
-    where = unstorable_text(data)
-    return refusal(where) if where is not None else None
+    """The refusal for a parsed JSON body, or None if all its text and numbers can be stored."""
+    if MAYBE_IN_JSON.search(body):
+        where = unstorable_text(data)
+        if where is not None:
+            return refusal(where)
+    if MAYBE_HUGE_NUMBER.search(body):
+        where = infinite_number(data)
+        if where is not None:
+            return (f"{where[0].upper()}{where[1:]} is a number too large to store (beyond ±1.8e308); "
+                    "send a smaller number, or the value as a string.")
+    return None
 
 
 def _reject_constant(name: str):
@@ -66,3 +93,17 @@ _DECODER = json.JSONDecoder(parse_constant=_reject_constant)
 def loads(body: bytes):
     """``json.loads``, refusing NaN and Infinity (not JSON; jsonb refuses them) with a ValueError."""
     return _DECODER.decode(body.decode(json.detect_encoding(body), "surrogatepass"))
+
+
+# A name or title is one line: a newline or another control character in it breaks
+# the places it is written into (an iCalendar feed's lines, e-mail subjects, headers).
+CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
+def validate_one_line(value: str) -> None:
+    """Model-field validator for names and titles: no newline, tab or other control character."""
+    from django.core.exceptions import ValidationError
+
+    if isinstance(value, str) and CONTROL.search(value):
+        raise ValidationError("Use one line of text: no newlines, tabs or other control characters.",
+                              code="control_character")

@@ -1,10 +1,26 @@
-"""Admin for incidents. Status is read-only; it changes only through the
-actions below, which call the same services as the pages and the API."""
+"""Admin for incidents and the service catalogue: writes go through ``incidents.services``.
+
+Incidents are declared and edited through the services (numbering, history,
+signals, permission checks) and change status only through the actions below.
+Incidents, their notes, stakeholder updates and role assignments are never
+deleted here, nor services (incidents point at them); notes, updates and roles
+are read-only (the incident page and the API write them). Severities are
+reference rows that only the admin edits, directly.
+"""
 
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from simple_history.admin import SimpleHistoryAdmin
+
+from core.admin import (
+    HistoryAdmin,
+    NoDeleteMixin,
+    ReadOnlyAdmin,
+    ReadOnlyHistoryAdmin,
+    ReadOnlyInline,
+    adopt,
+    service_call,
+)
 
 from . import services
 from .models import (
@@ -21,6 +37,8 @@ from .models import (
 
 @admin.register(Severity)
 class SeverityAdmin(admin.ModelAdmin):
+    """Plain saves: reference rows (name, rank, targets) without history, listeners or team permissions."""
+
     list_display = ["name", "rank", "acknowledge_target", "resolve_target"]
 
     # Incidents PROTECT the severities they use. The last severity may not go
@@ -38,32 +56,33 @@ class SeverityAdmin(admin.ModelAdmin):
 
 
 @admin.register(Service)
-class ServiceAdmin(SimpleHistoryAdmin):
+class ServiceAdmin(NoDeleteMixin, HistoryAdmin):
     list_display = ["name", "slug", "team"]
     list_filter = ["team"]
     list_select_related = ["team"]
     search_fields = ["name", "slug"]
+    fields = ["slug", "name", "team", "description", "runbook_url", "runbook"]
     prepopulated_fields = {"slug": ("name",)}
 
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        with service_call():
+            if change:
+                saved = services.update_service(service=obj, by=request.user, reason="changed in the admin",
+                                                **{name: data[name] for name in form.changed_data})
+            else:
+                saved = services.create_service(by=request.user, **{name: data[name] for name in self.fields})
+        adopt(obj, saved)
 
-class RoleInline(admin.TabularInline):
+
+class RoleInline(ReadOnlyInline):
     model = RoleAssignment
-    extra = 0
-    readonly_fields = ["role", "user", "assigned_by", "assigned_at"]
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
+    fields = ["role", "user", "assigned_by", "assigned_at"]
 
 
-class NoteInline(admin.TabularInline):
+class NoteInline(ReadOnlyInline):
     model = Note
-    extra = 0
-    readonly_fields = ["author", "body", "created_at"]
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
+    fields = ["author", "body", "created_at"]
 
 
 def _transition_action(name: str):
@@ -103,7 +122,7 @@ class IncidentAdminForm(forms.ModelForm):
 
 
 @admin.register(Incident)
-class IncidentAdmin(SimpleHistoryAdmin):
+class IncidentAdmin(NoDeleteMixin, HistoryAdmin):
     form = IncidentAdminForm
     list_display = ["number", "title", "status", "severity", "team", "created_at"]
     list_filter = ["status", "severity", "team", "category"]
@@ -133,59 +152,45 @@ class IncidentAdmin(SimpleHistoryAdmin):
         # numbering, history and signals are the same as everywhere else.
         data = {name: form.cleaned_data[name] for name in services.EDITABLE_FIELDS if name in form.cleaned_data}
         affected = list(form.cleaned_data["services"])
-        try:
+        with service_call():
             if change:
                 saved = services.update_incident(incident=obj, by=request.user, reason="via admin",
                                                  services=affected, **data)
             else:
                 saved = services.create_incident(team=form.cleaned_data["team"], by=request.user,
                                                  source=Source.ADMIN, services=affected, **data)
-        except (ValidationError, PermissionDenied) as exc:
-            raise ValidationError(str(exc)) from exc
-        obj.pk = saved.pk
-        obj.number = saved.number
+        adopt(obj, saved)
 
     def save_related(self, request, form, formsets, change):
-        # Services were set by the service in save_model (not form.save_m2m()).
+        # Services were set by the service in save_model (not form.save_m2m()); the inlines are read-only.
         for formset in formsets:
             self.save_formset(request, form, formset, change=change)
 
 
 @admin.register(StatusUpdate)
-class StatusUpdateAdmin(admin.ModelAdmin):
+class StatusUpdateAdmin(ReadOnlyAdmin):
+    """Read-only: what stakeholders were told stays as they were told it."""
+
     list_display = ["incident", "state", "public", "created_at"]
     list_filter = ["state", "public"]
     list_select_related = ["incident"]
-    readonly_fields = ["incident", "state", "body", "public", "author", "created_at"]
-
-    def has_add_permission(self, request):
-        return False
 
 
 @admin.register(RoleAssignment)
-class RoleAssignmentAdmin(SimpleHistoryAdmin):
+class RoleAssignmentAdmin(ReadOnlyHistoryAdmin):
     """Read-only: roles change on the incident page or the API, through the services."""
 
     list_display = ["incident", "role", "user", "assigned_by", "assigned_at"]
     list_filter = ["role"]
     list_select_related = ["incident", "user", "assigned_by"]
-    readonly_fields = ["incident", "role", "user", "assigned_by", "assigned_at"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Note)
-class NoteAdmin(admin.ModelAdmin):
+class NoteAdmin(ReadOnlyAdmin):
+    """Read-only: notes are the incident's record, written on its page or through the API."""
+
     list_display = ["incident", "author", "created_at"]
     list_select_related = ["incident", "author"]
-    readonly_fields = ["incident", "author", "body", "created_at"]
-
-    def has_add_permission(self, request):
-        return False
 
 
 class MaintenanceWindowAdminForm(forms.ModelForm):
@@ -203,7 +208,9 @@ class MaintenanceWindowAdminForm(forms.ModelForm):
 
 
 @admin.register(MaintenanceWindow)
-class MaintenanceWindowAdmin(admin.ModelAdmin):
+class MaintenanceWindowAdmin(NoDeleteMixin, admin.ModelAdmin):
+    """Planned and moved through the services; ended from the service's page (``end_maintenance_window``)."""
+
     form = MaintenanceWindowAdminForm
     list_display = ["service", "starts_at", "ends_at", "reason", "created_by"]
     list_filter = ["service__team"]
@@ -216,12 +223,14 @@ class MaintenanceWindowAdmin(admin.ModelAdmin):
         return fields + ["service"] if obj else fields
 
     def save_model(self, request, obj, form, change):
-        if change:
-            services.update_maintenance_window(
-                window=obj, starts_at=obj.starts_at, ends_at=obj.ends_at, reason=obj.reason, by=request.user
-            )
-            return
-        created = services.create_maintenance_window(
-            service=obj.service, starts_at=obj.starts_at, ends_at=obj.ends_at, reason=obj.reason, by=request.user
-        )
-        obj.pk = created.pk
+        with service_call():
+            if change:
+                saved = services.update_maintenance_window(
+                    window=obj, starts_at=obj.starts_at, ends_at=obj.ends_at, reason=obj.reason, by=request.user
+                )
+            else:
+                saved = services.create_maintenance_window(
+                    service=obj.service, starts_at=obj.starts_at, ends_at=obj.ends_at, reason=obj.reason,
+                    by=request.user,
+                )
+        adopt(obj, saved)

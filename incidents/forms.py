@@ -114,7 +114,7 @@ class RoleForm(_Form):
 
 class IncidentFilterForm(_Form):
     q = forms.CharField(required=False, label="Search",
-                        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Search title or number"}))
+                        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Search number, title or description"}))
     status = forms.ChoiceField(required=False, choices=[("", "Any status"), ("open", "Open"),
                                                          *IncidentStatus.choices])
     severity = forms.ModelChoiceField(required=False, queryset=Severity.objects.all(),

@@ -63,6 +63,9 @@ _TRANSITION_OF = {
 }
 _FIELD_SKIP = {"status", "acknowledged_at", "investigating_at", "identified_at", "mitigated_at",
                "resolved_at", "closed_at", "history_change_reason"}
+# A foreign key changes from one id to another; the timeline names them as the API does.
+_REFERENCES = {"severity": "name", "team": "slug", "declared_by": "username"}
+_SHOWN_LENGTH = 60
 
 
 def _value(v):
@@ -73,12 +76,41 @@ def _value(v):
     return str(v)
 
 
+def _shown(v) -> str:
+    """A value as the summary line shows it: short, and saying so when empty."""
+    if v is None or v == "":
+        return "(none)"
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    text = " ".join(str(_value(v)).split())
+    return text if len(text) <= _SHOWN_LENGTH else text[: _SHOWN_LENGTH - 1] + "…"
+
+
+def _reference_names(changes) -> dict[str, dict]:
+    """``{field: {id: name}}`` for the foreign keys among ``changes``: one query per field changed."""
+    wanted: dict[str, set] = {}
+    for change in changes:
+        if change.field in _REFERENCES:
+            wanted.setdefault(change.field, set()).update(v for v in (change.old, change.new) if v is not None)
+    return {
+        name: dict(Incident._meta.get_field(name).related_model._default_manager
+                   .filter(pk__in=ids).values_list("pk", _REFERENCES[name]))
+        for name, ids in wanted.items()
+    }
+
+
 def _incident_events(incident: Incident) -> list[TimelineEvent]:
-    events = []
     records = list(incident.history.select_related("history_user").order_by("history_date", "history_id"))
-    severities = None
-    previous = None
+    deltas, previous = [], None  # (history row, its field changes against the one before)
     for record in records:
+        if record.history_type == "+":
+            deltas.append((record, []))
+        elif previous is not None:
+            deltas.append((record, record.diff_against(previous).changes))
+        previous = record
+    names = _reference_names(change for _, changes in deltas for change in changes)
+    events = []
+    for record, changes in deltas:
         actor = record.history_user
         reason = record.history_change_reason or ""
         if record.history_type == "+":
@@ -86,30 +118,27 @@ def _incident_events(incident: Incident) -> list[TimelineEvent]:
                 record.history_date, "created", actor, f"{incident.number} declared: {record.title}",
                 {"status": record.status, "reason": reason},
             ))
-        elif previous is not None:
-            delta = record.diff_against(previous)
-            for change in delta.changes:
-                if change.field == "status":
-                    transition = "reopen" if change.new == "triggered" else _TRANSITION_OF.get(change.new, "")
-                    summary = f"Status {change.old} → {change.new}"
-                    if reason:
-                        summary += f": {reason}"
-                    events.append(TimelineEvent(
-                        record.history_date, "status_changed", actor, summary,
-                        {"from": change.old, "to": change.new, "transition": transition, "note": reason},
-                    ))
-                elif change.field not in _FIELD_SKIP:
-                    old, new = change.old, change.new
-                    if change.field == "severity":
-                        if severities is None:
-                            from .models import Severity
-                            severities = dict(Severity.objects.values_list("id", "name"))
-                        old, new = severities.get(old, old), severities.get(new, new)
-                    events.append(TimelineEvent(
-                        record.history_date, "field_changed", actor, f"{change.field.replace('_', ' ')} changed",
-                        {"field": change.field, "from": _value(old), "to": _value(new), "reason": reason},
-                    ))
-        previous = record
+        for change in changes:
+            if change.field == "status":
+                transition = "reopen" if change.new == "triggered" else _TRANSITION_OF.get(change.new, "")
+                summary = f"Status {change.old} → {change.new}"
+                if reason:
+                    summary += f": {reason}"
+                events.append(TimelineEvent(
+                    record.history_date, "status_changed", actor, summary,
+                    {"from": change.old, "to": change.new, "transition": transition, "note": reason},
+                ))
+            elif change.field not in _FIELD_SKIP:
+                known = names.get(change.field, {})
+                old, new = _value(known.get(change.old, change.old)), _value(known.get(change.new, change.new))
+                summary = f"{change.field.replace('_', ' ')} {_shown(old)} → {_shown(new)}"
+                if reason:
+                    summary += f": {reason}"
+                # old/new, and from/to as status changes have them (the names the API first served).
+                events.append(TimelineEvent(
+                    record.history_date, "field_changed", actor, summary,
+                    {"field": change.field, "old": old, "new": new, "from": old, "to": new, "reason": reason},
+                ))
     return events
 
 

@@ -7,8 +7,9 @@ feed URL is added as a subscription.
 
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from icalendar import Calendar, Event, vDuration
+
+from core.links import site_url
 
 from .schedule import Shift
 
@@ -38,11 +39,11 @@ def build_calendar(name: str, shifts: list[Shift], now: datetime) -> bytes:
         event.add("dtend", shift.end)
         label = " (override)" if shift.override else ""
         event.add("summary", f"On call: {shift.user.display_name} · {rotation.team.name} {rotation.name}{label}")
-        event.add("description", f"Layer {rotation.layer}. {settings.SITE_URL}/oncall/teams/{rotation.team.slug}/")
+        event.add("description", f"Layer {rotation.layer}. {site_url()}/oncall/teams/{rotation.team.slug}/")
         event.add("transp", "TRANSPARENT")
         cal.add_component(event)
     return cal.to_ical()
 
 
 def _host() -> str:
-    return settings.SITE_URL.split("://", 1)[-1].split("/", 1)[0] or "vigil"
+    return site_url().split("://", 1)[-1].split("/", 1)[0] or "vigil"

@@ -38,11 +38,6 @@ def register_handoff_context(provider: HandoffContextProvider) -> None:
         _handoff_providers.append(provider)
 
 
-def unregister_handoff_context(provider: HandoffContextProvider) -> None:
-    if provider in _handoff_providers:
-        _handoff_providers.remove(provider)
-
-
 def handoff_context(*, team, now: datetime) -> dict[str, list[str]]:
     """Every provider's lines for ``team`` at ``now``, merged per checklist key."""
     merged: dict[str, list[str]] = {key: [] for key, _ in CHECKLIST}

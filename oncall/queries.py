@@ -176,7 +176,7 @@ BUSINESS_START, BUSINESS_END = time(9), time(18)
 
 def load_limit_hours() -> float:
     """Hours per month above which a person's load is flagged (``ONCALL_MONTHLY_LOAD_LIMIT_HOURS``, default a week)."""
-    return float(getattr(settings, "ONCALL_MONTHLY_LOAD_LIMIT_HOURS", 168))
+    return settings.ONCALL_MONTHLY_LOAD_LIMIT_HOURS
 
 
 @dataclass
@@ -275,3 +275,14 @@ def rotations_with_overrides(team: Team):
         Prefetch("participants", queryset=RotationParticipant.objects.select_related("user")),
         Prefetch("overrides", queryset=Override.objects.select_related("user").order_by("start_at", "created_at", "id")),
     ).order_by("layer", "name")
+
+
+# Said for a username that does not exist and for one a lead may not add (an administrator),
+# so the answer does not tell which usernames exist.
+UNKNOWN_MEMBER = "Unknown user {value!r}; give the username of an active person who is not an administrator."
+
+
+def addable_members(by):
+    """Whom ``by`` may add to a team: anyone active for staff; active non-staff people for a lead."""
+    people = User.objects.filter(is_active=True)
+    return people if by is None or by.is_staff else people.filter(is_staff=False)

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -28,7 +28,7 @@ from .forms import (
     SwapForm,
 )
 from .models import CalendarToken, SwapRequest, Team
-from .permissions import can_manage_team
+from .permissions import can_manage_team, require_team_manager
 from .queries import (
     load_limit_hours,
     open_swaps_for,
@@ -101,8 +101,7 @@ def my_shifts(request):
 @login_required
 def rotation_new(request, slug):
     team = _team(request, slug)
-    if not can_manage_team(request.user, team):
-        raise PermissionDenied("Only the team's leads and managers may create rotations.")
+    require_team_manager(request.user, team, to="create rotations")
     form = RotationForm(request.POST or None, team=team)
     if request.method == "POST" and form.is_valid():
         try:

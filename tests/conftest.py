@@ -9,8 +9,10 @@ The people, as in healthchecks' tests:
 
 import ipaddress
 import socket
+import subprocess
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
@@ -34,10 +36,35 @@ def _guarded_connect(self, address):
     return _real_connect(self, address)
 
 
+# The tiers: `make test` runs what starts no process; `make test-all` adds the tests marked
+# `process` (make run, gunicorn, Alertmanager, redis-server, manage.py, a live server) and `e2e`.
+OUTSIDE_THE_FAST_TIER = ("process", "e2e")
+
+
+def _refuse_process(args, *rest, **kwargs):
+    raise RuntimeError(f"This test starts a process ({args!r}): mark it @pytest.mark.process, "
+                       "so that it runs in make test-all and not in make test.")
+
+
 @pytest.fixture(autouse=True)
-def _block_network(monkeypatch):
-    """Only loopback: PostgreSQL, Redis and local fake servers are allowed."""
+def _block_network(request, monkeypatch):
+    """Only loopback: PostgreSQL, Redis and local fake servers are allowed.
+
+    And the fast tier starts no process and no live server: such a test must say so with a marker.
+    """
     monkeypatch.setattr(socket.socket, "connect", _guarded_connect)
+    if not any(request.node.get_closest_marker(name) for name in OUTSIDE_THE_FAST_TIER):
+        if "live_server" in request.fixturenames:
+            pytest.fail("This test uses the live server: mark it @pytest.mark.process (or e2e).")
+        monkeypatch.setattr(subprocess, "Popen", _refuse_process)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """The cache holds rate-limit and throttle counts: like the database, each test starts without them."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture

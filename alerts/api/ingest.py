@@ -3,12 +3,12 @@
 Plain Django views, not DRF: the callers are monitoring systems with their
 own integration keys (no user authentication, no CSRF, no content
 negotiation), the error shapes are the foreign APIs' own, and this is the
-hot path. Each request: size check (413) → JSON (400) → key (400/401/404) →
-rate limit (429) → validation (400) → one transaction (202). Nothing is
-stored unless everything is valid. The key lookup, the rate-limit token and
-the maintenance-window check are one statement (``ratelimit.admit``); an
-Events v2 or webhook trigger that spends a token its process leased skips it and is
-stored by one statement that repeats those checks (``ingest_leased_trigger``).
+hot path. Each request: size check (413) → JSON (400) → key (400/401/404)
+→ disabled or wrong kind (403) → rate limit (429, ``ratelimit.admit``) →
+validation (400) → one transaction (``services.ingest``), committed before
+the 202. Nothing is stored unless everything is valid. Fields Vigil does not
+know are accepted, kept on the alerts and counted per integration
+(``vigil_ingest_unknown_fields_total``).
 """
 
 import time
@@ -20,14 +20,15 @@ from django.urls import path
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
-from config.observability import REQUEST_LATENCY
+from config.observability import REQUEST_LATENCY, method_label, route_label
 from core.text import check_json_bytes, loads
 
 from .. import ratelimit
-from ..metrics import count_event
+from ..metrics import count_event, count_unknown_fields
 from ..models import IntegrationKind
 from ..parsing import parse_alertmanager, parse_events_v2, parse_webhook
-from ..services.ingest import ingest_event, ingest_events, ingest_leased_trigger, ping_heartbeat
+from ..queries import integration_for_key
+from ..services.ingest import ingest_event, ingest_events, ping_heartbeat
 
 MAX_BODY_BYTES = 512 * 1024
 _LATENCY_MIDDLEWARE = "config.observability.RequestLatencyMiddleware"
@@ -85,10 +86,10 @@ def _pd_shape(status, message, code, outcome="invalid", **extra):
     return _pd_error(status, message, [message], outcome)
 
 
-def _admitted(admission, kind, error, error_429):
-    """Refuse a disabled or wrong-kind integration (403), then an empty bucket (429)."""
-    _check_kind(admission.integration, kind, error)
-    retry = admission.retry_after
+def _admit(integration, kind, now, error, error_429):
+    """Refuse a disabled or wrong-kind integration (403: its limit counts nothing), then one over its limit (429)."""
+    _check_kind(integration, kind, error)
+    retry = ratelimit.admit(integration, now)
     if retry is not None:
         refused = error_429(retry)
         refused.headers["Retry-After"] = str(retry)
@@ -113,10 +114,8 @@ def _respond(kind: str, handler):
             for name, value in refused.headers.items():
                 response[name] = value
         if _LATENCY_MIDDLEWARE not in settings.MIDDLEWARE:
-            route = request.resolver_match.route if request.resolver_match else kind
-            REQUEST_LATENCY.labels(route=route, method=request.method, status=str(response.status_code)).observe(
-                time.perf_counter() - started
-            )
+            REQUEST_LATENCY.labels(route=route_label(request), method=method_label(request.method),
+                                   status=str(response.status_code)).observe(time.perf_counter() - started)
         return response
 
     return view
@@ -153,25 +152,15 @@ def _events_v2(request):
     if not routing_key:
         raise _pd_error(400, "Event object is invalid", errors or ["'routing_key' is missing."])
     now = timezone.now()
-    # A token leased by an earlier event of this key: one statement stores the event
-    # (it re-checks what admission would); else, or if it finds nothing, admission.
-    leased = None if errors else ratelimit.spend_lease(routing_key)
-    if leased is not None:
-        outcome = ingest_leased_trigger(integration_id=leased[0], key_digest=leased[1],
-                                        kind=IntegrationKind.EVENTS_V2, event=event, now=now)
-        if outcome is not None:
-            return leased[0], 202, _pd_success(outcome), [outcome.result]
-    admission = ratelimit.admit(routing_key, kind=IntegrationKind.EVENTS_V2, now=now,
-                                tokens="lease" if leased is None else "none")
-    integration = admission.integration
+    integration = integration_for_key(routing_key)
     if integration is None:
         raise _pd_error(400, "Event object is invalid", ["Invalid routing key"], outcome="unknown_key")
     with _counted_against(integration.pk):
-        _admitted(admission, IntegrationKind.EVENTS_V2, _pd_shape, _pd_429)
+        _admit(integration, IntegrationKind.EVENTS_V2, now, _pd_shape, _pd_429)
         if errors:
             raise _pd_error(400, "Event object is invalid", errors)
-        outcome = ingest_event(integration=integration, event=event, now=now, window_id=admission.window_id,
-                               try_join=leased is None)
+        outcome = ingest_event(integration=integration, event=event, now=now)
+    count_unknown_fields(integration.pk, IntegrationKind.EVENTS_V2, errors.unknown)
     return integration.pk, 202, _pd_success(outcome), [outcome.result]
 
 
@@ -188,55 +177,54 @@ def _bearer(request) -> str:
 def _alertmanager(request):
     _only(request, ["POST"])
     now = timezone.now()
-    admission = ratelimit.admit(_bearer(request), kind=IntegrationKind.ALERTMANAGER, now=now)
-    integration = admission.integration
+    integration = integration_for_key(_bearer(request))
     if integration is None:
         raise Refused(401, {"detail": "Send the integration key as Authorization: Bearer <key>.",
                             "code": "not_authenticated"}, {"WWW-Authenticate": 'Bearer realm="vigil"'},
                       outcome="unknown_key")
     with _counted_against(integration.pk):
-        _admitted(admission, IntegrationKind.ALERTMANAGER, _api_error, _api_429)
+        _admit(integration, IntegrationKind.ALERTMANAGER, now, _api_error, _api_429)
         data = _read_json(request, _api_error)
         events, errors = parse_alertmanager(data)
         if errors:
             raise _api_error(400, f"Invalid input: {errors[0]}", "invalid", errors=errors)
-        outcomes = ingest_events(integration=integration, events=events, now=now, window_id=admission.window_id)
+        outcomes = ingest_events(integration=integration, events=events, now=now)
+    count_unknown_fields(integration.pk, IntegrationKind.ALERTMANAGER, errors.unknown)
     incidents = sorted({o.incident.number for o in outcomes if o.incident is not None})
     body = {"status": "success", "message": "Alerts processed", "alerts": len(outcomes), "incidents": incidents}
     return integration.pk, 202, body, [o.result for o in outcomes]
 
 
-def _by_path_key(key, kind, now, tokens="one"):
-    admission = ratelimit.admit(key, kind=kind, now=now, tokens=tokens)
-    if admission.integration is None:
+def _by_path_key(request, key, kind, now):
+    """The integration of the key in the path or, without one, in ``Authorization: Bearer <key>``.
+
+    The header keeps the key out of URLs, which proxies and browsers log.
+    """
+    if key is None:
+        key = _bearer(request)
+        if not key:
+            raise Refused(401, {"detail": "Send the integration key as Authorization: Bearer <key>, or in the URL "
+                                          "shown on the integration's page.", "code": "not_authenticated"},
+                          {"WWW-Authenticate": 'Bearer realm="vigil"'}, outcome="unknown_key")
+    integration = integration_for_key(key)
+    if integration is None:
         raise _api_error(404, "No integration has this key; check the URL on the integration's page.",
                          "not_found", outcome="unknown_key")
-    return admission
+    with _counted_against(integration.pk):
+        _admit(integration, kind, now, _api_error, _api_429)
+    return integration
 
 
-def _webhook(request, key):
+def _webhook(request, key=None):
     _only(request, ["POST"])
     now = timezone.now()
-    # As for Events v2: a token leased by an earlier event of this key lets a
-    # trigger that joins an open incident be stored by one statement.
-    leased, parsed = ratelimit.spend_lease(key), None
-    if leased is not None:
-        with _counted_against(leased[0]):
-            parsed = parse_webhook(_read_json(request, _api_error))
-        event, errors = parsed
-        outcome = None if errors else ingest_leased_trigger(
-            integration_id=leased[0], key_digest=leased[1], kind=IntegrationKind.WEBHOOK, event=event, now=now)
-        if outcome is not None:
-            return leased[0], 202, _webhook_success(outcome), [outcome.result]
-    admission = _by_path_key(key, IntegrationKind.WEBHOOK, now, tokens="lease" if leased is None else "none")
-    integration = admission.integration
+    integration = _by_path_key(request, key, IntegrationKind.WEBHOOK, now)
     with _counted_against(integration.pk):
-        _admitted(admission, IntegrationKind.WEBHOOK, _api_error, _api_429)
-        event, errors = parsed or parse_webhook(_read_json(request, _api_error))
+        event, errors = parse_webhook(_read_json(request, _api_error))
         if errors:
             raise _api_error(400, f"Invalid input: {errors[0]}", "invalid", errors=errors)
-        outcome = ingest_event(integration=integration, event=event, now=now, window_id=admission.window_id,
-                               try_join=leased is None)
+        outcome = ingest_event(integration=integration, event=event, now=now)
+    count_unknown_fields(integration.pk, IntegrationKind.WEBHOOK, errors.unknown)
     return integration.pk, 202, _webhook_success(outcome), [outcome.result]
 
 
@@ -245,14 +233,12 @@ def _webhook_success(outcome) -> dict:
             "incident": outcome.incident.number if outcome.incident else None}
 
 
-def _heartbeat(request, key):
+def _heartbeat(request, key=None):
     _only(request, ["GET", "POST", "HEAD"])
     now = timezone.now()
-    admission = _by_path_key(key, IntegrationKind.HEARTBEAT, now)
-    integration = admission.integration
+    integration = _by_path_key(request, key, IntegrationKind.HEARTBEAT, now)
     with _counted_against(integration.pk):
-        _admitted(admission, IntegrationKind.HEARTBEAT, _api_error, _api_429)
-        outcome = ping_heartbeat(integration=integration)
+        outcome = ping_heartbeat(integration=integration, now=now)
     return integration.pk, 200, {"status": "ok", "resolved": outcome.result == "resolved"}, ["ping"]
 
 
@@ -267,4 +253,7 @@ urlpatterns = [
     path("integrations/alertmanager/", alertmanager_view, name="ingest-alertmanager"),
     path("integrations/webhook/<str:key>/", webhook_view, name="ingest-webhook"),
     path("heartbeats/<str:key>/", heartbeat_view, name="ingest-heartbeat"),
+    # The same, with the key in Authorization: Bearer <key> instead of the path.
+    path("integrations/webhook/", webhook_view, name="ingest-webhook-bearer"),
+    path("heartbeats/", heartbeat_view, name="ingest-heartbeat-bearer"),
 ]

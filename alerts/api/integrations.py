@@ -5,12 +5,12 @@ first characters); leads, managers and staff create and change them. The
 full key is in the response that creates or rotates it, and nowhere else.
 """
 
-from django.conf import settings
 from django.shortcuts import get_object_or_404
 from django.urls import path
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 
+from core.links import site_url
 from incidents.models import Service
 
 from .. import queries as alert_queries
@@ -18,8 +18,9 @@ from ..models import Alert, Integration, IntegrationKind
 from ..services import integrations as integration_services
 
 
-def ingest_url(integration: Integration, key: str = "<key>") -> str:
-    base = settings.SITE_URL
+def ingest_url(integration: Integration, key: str = "<key>", *, request=None) -> str:
+    """The URL the integration's events are sent to: under SITE_URL, else under the request's own address."""
+    base = site_url(request)
     return {
         IntegrationKind.EVENTS_V2: f"{base}/v2/enqueue",
         IntegrationKind.ALERTMANAGER: f"{base}/api/v1/integrations/alertmanager/",
@@ -50,7 +51,7 @@ class IntegrationSerializer(serializers.ModelSerializer):
             self.fields["kind"].read_only = True
 
     def get_endpoint(self, obj) -> str:
-        return ingest_url(obj)
+        return ingest_url(obj, request=self.context.get("request"))
 
     def validate(self, attrs):
         unknown = set(self.initial_data) - set(self.fields)
@@ -80,7 +81,8 @@ class IntegrationList(generics.ListCreateAPIView):
             grace_seconds=data.get("grace_seconds"),
             **{k: data[k] for k in ("auto_resolve", "enabled", "rate_per_second", "burst") if k in data},
         )
-        body = {**self.get_serializer(integration).data, "key": key, "endpoint": ingest_url(integration, key)}
+        body = {**self.get_serializer(integration).data, "key": key,
+                "endpoint": ingest_url(integration, key, request=request)}
         return Response(body, status=status.HTTP_201_CREATED)
 
 
@@ -108,7 +110,7 @@ class RotateKey(generics.GenericAPIView):
         # The service updates key_prefix on this instance: no reload needed.
         key = integration_services.rotate_integration_key(integration=integration, by=request.user)
         body = {**IntegrationSerializer(integration, context={"request": request}).data,
-                "key": key, "endpoint": ingest_url(integration, key)}
+                "key": key, "endpoint": ingest_url(integration, key, request=request)}
         return Response(body)
 
 
@@ -129,7 +131,8 @@ class AlertSerializer(serializers.ModelSerializer):
     class Meta:
         model = Alert
         fields = ["id", "service", "integration", "incident", "dedup_key", "status", "summary", "source",
-                  "severity", "component", "group", "details", "labels", "annotations", "links", "images",
+                  "severity", "component", "group", "details", "labels", "annotations", "unknown_fields",
+                  "links", "images",
                   "runbook_url", "generator_url", "suppressed", "started_at", "received_at",
                   "last_seen_at", "resolved_at"]
 

@@ -4,6 +4,8 @@ They are plain Django views, not DRF (see ``ingest``), so drf-spectacular
 cannot see them; this hook adds them, with the foreign formats' own request
 and error shapes, so ``/api/schema/`` and ``/api/docs/`` list every endpoint
 of API.md. The enums come from the same constants the validators use.
+Every body accepts fields it does not list (``additionalProperties``): they
+are kept on the alert as ``unknown_fields``, never a reason to refuse it.
 """
 
 from ..models import PAYLOAD_SEVERITIES
@@ -12,8 +14,8 @@ from ..parsing import EVENT_ACTIONS
 TAG = "alert ingestion"
 
 
-def _object(properties: dict, required=(), extra=True) -> dict:
-    schema = {"type": "object", "properties": properties, "additionalProperties": extra}
+def _object(properties: dict, required=()) -> dict:
+    schema = {"type": "object", "properties": properties, "additionalProperties": True}
     if required:
         schema["required"] = list(required)
     return schema
@@ -32,11 +34,11 @@ EVENTS_V2 = _object({
         "summary": {**_STRING, "maxLength": 1024}, "source": {**_STRING, "maxLength": 255}, "severity": _SEVERITY,
         "timestamp": _TIME, "component": _STRING, "group": _STRING, "class": _STRING,
         "custom_details": {"type": "object", "additionalProperties": True},
-    }, required=["summary", "source", "severity"], extra=False),
-    "links": {"type": "array", "items": _object({"href": _URL, "text": _STRING}, ["href"], extra=False)},
-    "images": {"type": "array", "items": _object({"src": _URL, "href": _URL, "alt": _STRING}, ["src"], extra=False)},
+    }, required=["summary", "source", "severity"]),
+    "links": {"type": "array", "items": _object({"href": _URL, "text": _STRING}, ["href"])},
+    "images": {"type": "array", "items": _object({"src": _URL, "href": _URL, "alt": _STRING}, ["src"])},
     "client": _STRING, "client_url": _URL,
-}, required=["routing_key", "event_action"], extra=False)
+}, required=["routing_key", "event_action"])
 
 ALERTMANAGER = _object({
     "version": {**_STRING, "example": "4"}, "groupKey": _STRING, "truncatedAlerts": {"type": "integer"},
@@ -51,14 +53,14 @@ ALERTMANAGER = _object({
         "annotations": {"type": "object", "additionalProperties": _STRING},
         "startsAt": _TIME, "endsAt": _TIME, "generatorURL": _URL, "fingerprint": _STRING,
     }, required=["status", "labels", "fingerprint"])},
-}, required=["alerts"], extra=True)
+}, required=["alerts"])
 
 WEBHOOK = _object({
     "title": {**_STRING, "maxLength": 1024, "description": "Required when status is firing (the default)."},
     "severity": _SEVERITY, "dedup_key": {**_STRING, "maxLength": 255},
     "status": {"type": "string", "enum": ["firing", "resolved"]},
     "details": {"type": "object", "additionalProperties": True},
-}, extra=False)
+})
 
 _API_ERROR = _object({"detail": _STRING, "code": _STRING}, ["detail", "code"])
 _PD_ERROR = _object({"status": {**_STRING, "example": "invalid event"}, "message": _STRING,

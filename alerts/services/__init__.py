@@ -6,7 +6,6 @@ from .ingest import (
     check_heartbeats,
     ingest_event,
     ingest_events,
-    ingest_leased_trigger,
     ping_heartbeat,
 )
 from .integrations import create_integration, rotate_integration_key, update_integration
@@ -18,7 +17,6 @@ __all__ = [
     "create_integration",
     "ingest_event",
     "ingest_events",
-    "ingest_leased_trigger",
     "ping_heartbeat",
     "rotate_integration_key",
     "update_integration",

@@ -6,15 +6,14 @@ Ingestion itself (events, heartbeats) is in ``alerts.services.ingest``.
 import secrets
 from datetime import datetime
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from incidents.models import Service, Severity
 from oncall.models import User
-from oncall.permissions import can_manage_team
+from oncall.permissions import require_team_manager
 
-from .. import ratelimit
 from ..models import KEY_PREFIX_LENGTH, PAYLOAD_SEVERITIES, Integration, IntegrationKind, hash_key
 
 
@@ -22,11 +21,6 @@ def _new_key() -> tuple[str, str, str]:
     # 128 random bits as 32 hex characters: the shape of a PagerDuty integration key.
     key = secrets.token_hex(16)
     return key, key[:KEY_PREFIX_LENGTH], hash_key(key)
-
-
-def _check_manage(by: User | None, service: Service) -> None:
-    if by is not None and not can_manage_team(by, service.team):
-        raise PermissionDenied(f"Only leads and managers of team {service.team.slug} may change its integrations.")
 
 
 def validate_severity_map(value) -> dict:
@@ -65,7 +59,7 @@ def create_integration(
     enabled: bool = True, rate_per_second: int = 60, burst: int = 200,
 ) -> tuple[Integration, str]:
     """Create an integration and return it with its key; the key is never shown again."""
-    _check_manage(by, service)
+    require_team_manager(by, service.team, to="change its integrations")
     if kind not in IntegrationKind.values:
         raise ValidationError({"kind": f"Unknown kind {kind!r}; use one of {', '.join(IntegrationKind.values)}."})
     interval_seconds, grace_seconds = clean_heartbeat_fields(kind, interval_seconds, grace_seconds)
@@ -87,13 +81,12 @@ def create_integration(
 def rotate_integration_key(*, integration: Integration, by: User | None, now: datetime | None = None) -> str:
     """Replace the key; the old one stops working at once. Returns the new key (shown once)."""
     locked = Integration.objects.select_for_update().select_related("service__team").get(pk=integration.pk)
-    _check_manage(by, locked.service)
+    require_team_manager(by, locked.service.team, to="change its integrations")
     key, locked.key_prefix, locked.key_hash = _new_key()
     locked.key_rotated_at = now or timezone.now()
     locked._history_user = by
     locked._change_reason = "key rotated"
     locked.save(update_fields=["key_prefix", "key_hash", "key_rotated_at"])
-    ratelimit.forget_leases(locked.pk)
     integration.key_prefix, integration.key_hash = locked.key_prefix, locked.key_hash
     return key
 
@@ -108,7 +101,7 @@ def update_integration(*, integration: Integration, by: User | None, **fields) -
     if unknown:
         raise ValidationError({name: "This field cannot be changed here." for name in sorted(unknown)})
     locked = Integration.objects.select_for_update().select_related("service__team").get(pk=integration.pk)
-    _check_manage(by, locked.service)
+    require_team_manager(by, locked.service.team, to="change its integrations")
     if "severity_map" in fields:
         fields["severity_map"] = validate_severity_map(fields["severity_map"])
     if "interval_seconds" in fields or "grace_seconds" in fields:
@@ -129,5 +122,4 @@ def update_integration(*, integration: Integration, by: User | None, **fields) -
             locked.due_at = locked.due_after(locked.last_ping_at)
             also = ["due_at"]
         locked.save(update_fields=changed + also)
-        ratelimit.forget_leases(locked.pk)
     return locked

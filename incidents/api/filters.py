@@ -5,8 +5,8 @@ foreign slug gets the same 400 as one that does not exist.
 """
 
 import django_filters as filters
-from django.db.models import Q
 
+from core.forms import InstantField
 from oncall.models import Team
 
 from ..models import Incident, IncidentStatus, Service, Severity
@@ -24,6 +24,12 @@ def _visible_services(request):
 
 UNKNOWN_TEAM = "Unknown team %(value)s; use the slug of one of your teams."
 BAD_TIME = "Give an ISO 8601 date or time, e.g. 2026-01-31 or 2026-01-31T09:00:00Z (URL-encode the + of an offset)."
+
+
+class InstantFilter(filters.DateTimeFilter):
+    """A date or instant checked as bodies check theirs (``core.forms.InstantField``)."""
+
+    field_class = InstantField
 
 
 class ChoiceInFilter(filters.BaseInFilter, filters.ChoiceFilter):
@@ -48,26 +54,22 @@ class IncidentFilter(filters.FilterSet):
         help_text="Slug of an affected service.",
         error_messages={"invalid_choice": "Unknown service %(value)s; use the slug of a service of your teams."},
     )
-    created_after = filters.DateTimeFilter(
+    created_after = InstantFilter(
         field_name="created_at", lookup_expr="gte", error_messages={"invalid": BAD_TIME},
         help_text="ISO 8601 date or time, e.g. 2026-01-31T09:00:00Z (inclusive).",
     )
-    created_before = filters.DateTimeFilter(
+    created_before = InstantFilter(
         field_name="created_at", lookup_expr="lt", error_messages={"invalid": BAD_TIME},
         help_text="ISO 8601 date or time (exclusive).",
     )
-    q = filters.CharFilter(method="search", help_text="Words in the title, number or description.")
+    q = filters.CharFilter(method="search", help_text="Words in the title, number or description (all of them).")
 
     class Meta:
         model = Incident
         fields = ["status", "severity", "team", "service", "created_after", "created_before", "q"]
 
     def search(self, queryset, name, value):
-        for word in value.split():
-            queryset = queryset.filter(
-                Q(title__icontains=word) | Q(number__icontains=word) | Q(description__icontains=word)
-            )
-        return queryset
+        return queryset.search(value)  # the list page's search too
 
 
 class ServiceFilter(filters.FilterSet):

@@ -2,10 +2,9 @@
 
 from django.urls import path
 from rest_framework import generics, serializers, status
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
-from oncall.permissions import can_manage_team
+from oncall.permissions import require_team_manager
 
 from ..models import MaintenanceWindow, Service
 from ..queries import maintenance_windows_for_user
@@ -41,8 +40,7 @@ class MaintenanceWindowList(generics.ListCreateAPIView):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        if not can_manage_team(request.user, data["service"].team):
-            raise PermissionDenied("Only the team's leads and managers may plan maintenance.")
+        require_team_manager(request.user, data["service"].team, to="plan its maintenance")
         window = create_maintenance_window(by=request.user, **data)
         return Response(self.get_serializer(window).data, status=status.HTTP_201_CREATED)
 

@@ -15,12 +15,12 @@ from drf_spectacular.utils import (
     extend_schema_view,
 )
 from rest_framework import generics, status
-from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from config.api import Conflict
 from oncall.models import Team, User
-from oncall.permissions import can_manage_team
+from oncall.permissions import require_team_manager
 
 from ..models import Incident, Note, RoleAssignment, Service, Source, StatusUpdate
 from ..models.incident import TRANSITIONS
@@ -277,12 +277,6 @@ class IncidentUpdates(IncidentSubresource, generics.ListCreateAPIView):
 
 # --- Services ------------------------------------------------------------------
 
-def _require_manager(user, team: Team) -> None:
-    # Checked before validating input, so a member learns "not allowed" rather than field errors.
-    if not can_manage_team(user, team):
-        raise PermissionDenied(f"Only the leads and managers of team {team.slug} may change its services.")
-
-
 @extend_schema_view(
     get=extend_schema(summary="The services of your teams"),
     post=extend_schema(summary="Add a service (team leads, managers and staff)"),
@@ -323,7 +317,8 @@ class ServiceDetail(generics.RetrieveUpdateAPIView):
 
     def update(self, request, *args, **kwargs):
         service = self.get_object()
-        _require_manager(request.user, service.team)
+        # Checked before validating input, so a member learns "not allowed" rather than field errors.
+        require_team_manager(request.user, service.team, to="change its services")
         data = self.get_serializer(service, data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         service = update_service(service=service, by=request.user, **data.validated_data)

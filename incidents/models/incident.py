@@ -6,6 +6,7 @@ from django.db.models import Q
 from django_fsm import FSMField, FSMModelMixin, transition
 
 from core.history import HistoricalRecords
+from core.text import validate_one_line
 from oncall.models import Team
 
 from .service import Service, Severity
@@ -58,6 +59,16 @@ class IncidentQuerySet(models.QuerySet):
     def for_team(self, team) -> "IncidentQuerySet":
         return self.filter(team=team)
 
+    def search(self, q: str) -> "IncidentQuerySet":
+        """Incidents matching every word of ``q`` in their number, title or description (any case).
+
+        The one search of the incident list page and the API's ``?q=``; blank ``q`` matches all.
+        """
+        found = self
+        for word in q.split():
+            found = found.filter(Q(number__icontains=word) | Q(title__icontains=word) | Q(description__icontains=word))
+        return found
+
 
 class IncidentSequence(models.Model):
     """The last incident sequence number handed out per year.
@@ -82,7 +93,7 @@ class Incident(FSMModelMixin, models.Model):
     year = models.PositiveIntegerField(editable=False)
     sequence = models.PositiveIntegerField(null=True, editable=False)
 
-    title = models.CharField(max_length=255)
+    title = models.CharField(max_length=255, validators=[validate_one_line])
     description = models.TextField(blank=True)
     severity = models.ForeignKey(Severity, on_delete=models.PROTECT, related_name="incidents")
     category = models.CharField(max_length=16, choices=Category.choices, default=Category.OTHER)
@@ -143,7 +154,10 @@ class Incident(FSMModelMixin, models.Model):
 
     @transition(field=status, source=IncidentStatus.TRIGGERED, target=IncidentStatus.ACKNOWLEDGED)
     def acknowledge(self, *, now):
-        self.acknowledged_at = now
+        # Only the first acknowledgement is stamped: after a reopen the incident is
+        # acknowledged again, but MTTA measures how long the first page waited.
+        if self.acknowledged_at is None:
+            self.acknowledged_at = now
 
     @transition(field=status, source=IncidentStatus.ACKNOWLEDGED, target=IncidentStatus.INVESTIGATING)
     def investigate(self, *, now):
@@ -171,8 +185,8 @@ class Incident(FSMModelMixin, models.Model):
 
     @transition(field=status, source=IncidentStatus.RESOLVED, target=IncidentStatus.TRIGGERED)
     def reopen(self, *, now):
-        # The first acknowledgement stays (MTTA measures it); resolution is
-        # measured again from scratch.
+        # The first acknowledgement stays (MTTA measures it; ``acknowledge`` keeps
+        # it); resolution is measured again from scratch.
         self.resolved_at = None
         self.closed_at = None
 
@@ -215,7 +229,8 @@ class Note(models.Model):
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="notes")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     body = models.TextField()
-    created_at = models.DateTimeField(db_index=True)
+    # No index of its own: notes are only ever read per incident (the incident_id index).
+    created_at = models.DateTimeField()
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -238,7 +253,8 @@ class StatusUpdate(models.Model):
     body = models.TextField()
     public = models.BooleanField(default=False, help_text="Shown on the public status page.")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
-    created_at = models.DateTimeField(db_index=True)
+    # No index of its own: updates are only ever read per incident (the incident_id index).
+    created_at = models.DateTimeField()
 
     class Meta:
         ordering = ["created_at", "id"]

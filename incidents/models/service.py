@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils.safestring import mark_safe
 
 from core.history import HistoricalRecords
+from core.text import validate_one_line
 from oncall.models import Team
 
 
@@ -41,7 +42,7 @@ class ServiceQuerySet(models.QuerySet):
 
 class Service(models.Model):
     slug = models.SlugField(max_length=80, unique=True, help_text="Stable reference used in URLs and the API.")
-    name = models.CharField(max_length=120)
+    name = models.CharField(max_length=120, validators=[validate_one_line])
     team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="services")
     description = models.TextField(blank=True)
     runbook_url = models.URLField(blank=True, help_text="Link to an external runbook.")

@@ -4,21 +4,15 @@ Only a team's leads and managers (or staff) may add or change its services;
 moving a service to another team needs that right on both teams.
 """
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from oncall.models import Team, User
-from oncall.permissions import can_manage_team
+from oncall.permissions import require_team_manager
 
 from ..models import Service
 
 SERVICE_FIELDS = {"slug", "name", "team", "description", "runbook_url", "runbook"}
-
-
-def _check_can_manage(by: User | None, team: Team) -> None:
-    # by=None is the system itself (a command, a migration of data).
-    if by is not None and not can_manage_team(by, team):
-        raise PermissionDenied(f"Only the leads and managers of team {team.slug} may change its services.")
 
 
 @transaction.atomic
@@ -27,7 +21,7 @@ def create_service(
     runbook: str = "",
 ) -> Service:
     """Add a service to a team's catalogue. Validates the slug's uniqueness and the URL."""
-    _check_can_manage(by, team)
+    require_team_manager(by, team, to="change its services")
     service = Service(
         slug=slug, name=name, team=team, description=description, runbook_url=runbook_url, runbook=runbook
     )
@@ -45,9 +39,9 @@ def update_service(*, service: Service, by: User | None, reason: str = "", **fie
     if unknown:
         raise ValidationError({name: "This field cannot be changed here." for name in sorted(unknown)})
     locked = Service.objects.select_for_update().get(pk=service.pk)
-    _check_can_manage(by, locked.team)
+    require_team_manager(by, locked.team, to="change its services")
     if "team" in fields and fields["team"].pk != locked.team_id:
-        _check_can_manage(by, fields["team"])
+        require_team_manager(by, fields["team"], to="change its services")
     changed = [name for name, value in fields.items() if getattr(locked, name) != value]
     if changed:
         for name in changed:

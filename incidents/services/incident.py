@@ -183,7 +183,9 @@ def transition_incident(
 
     Locks the incident row first, so two responders acknowledging at once
     produce one transition; the second gets IllegalTransition (it is already
-    acknowledged). Stamps the transition's time, records who and why.
+    acknowledged). Stamps the transition's time, records who and why. An
+    incident acknowledged again after a reopen keeps its first
+    ``acknowledged_at`` (MTTA measures the first acknowledgement).
     """
     now = now or timezone.now()
     if transition not in TRANSITIONS:

@@ -2,20 +2,15 @@
 
 from datetime import datetime
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from core.instants import check_instant
 from oncall.models import User
-from oncall.permissions import can_manage_team
+from oncall.permissions import require_team_manager
 
 from ..models import MaintenanceWindow, Service
-
-
-def _check_manage(by: User | None, service: Service) -> None:
-    if by is not None and not can_manage_team(by, service.team):
-        raise PermissionDenied(f"Only leads and managers of team {service.team.slug} may plan its maintenance.")
 
 
 def check_window(starts_at: datetime, ends_at: datetime) -> None:
@@ -30,7 +25,7 @@ def check_window(starts_at: datetime, ends_at: datetime) -> None:
 def create_maintenance_window(
     *, service: Service, starts_at: datetime, ends_at: datetime, by: User | None, reason: str = ""
 ) -> MaintenanceWindow:
-    _check_manage(by, service)
+    require_team_manager(by, service.team, to="plan its maintenance")
     check_window(starts_at, ends_at)
     return MaintenanceWindow.objects.create(
         service=service, starts_at=starts_at, ends_at=ends_at, reason=reason.strip(), created_by=by
@@ -43,7 +38,7 @@ def update_maintenance_window(
 ) -> MaintenanceWindow:
     """Move or re-explain a window (the admin's change form); the row is locked while it changes."""
     locked = MaintenanceWindow.objects.select_for_update().select_related("service__team").get(pk=window.pk)
-    _check_manage(by, locked.service)
+    require_team_manager(by, locked.service.team, to="plan its maintenance")
     check_window(starts_at, ends_at)
     locked.starts_at, locked.ends_at, locked.reason = starts_at, ends_at, reason.strip()
     locked.save(update_fields=["starts_at", "ends_at", "reason"])
@@ -55,7 +50,7 @@ def end_maintenance_window(*, window: MaintenanceWindow, by: User | None, now: d
     """End a window now (or delete it if it has not started yet)."""
     now = now or timezone.now()
     locked = MaintenanceWindow.objects.select_for_update().select_related("service__team").get(pk=window.pk)
-    _check_manage(by, locked.service)
+    require_team_manager(by, locked.service.team, to="plan its maintenance")
     if locked.starts_at >= now:
         locked.delete()
     elif locked.ends_at > now:

@@ -55,9 +55,7 @@ def incident_list(request):
         if data["service"]:
             incidents = incidents.filter(services=data["service"])
         if data["q"]:
-            q = data["q"].strip()
-            incidents = incidents.filter(Q(title__icontains=q) | Q(number__icontains=q)
-                                         | Q(description__icontains=q))
+            incidents = incidents.search(data["q"])  # the API's ?q= too
     incidents = incidents.order_by("-created_at", "-id")
     page_obj = Paginator(incidents, PAGE_SIZE).get_page(request.GET.get("page"))
     rows = _with_commander(list(page_obj.object_list))

@@ -14,7 +14,7 @@ from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 
 from ..models import Membership, Team, User
-from ..permissions import can_manage_team
+from ..permissions import require_team_manager
 from ..services import create_team, create_user, remove_membership, set_membership, update_team
 from .people_serializers import (
     MembershipSerializer,
@@ -40,12 +40,6 @@ def find_team(request, slug: str) -> Team:
     return team
 
 
-def require_manager(user, team: Team) -> None:
-    # Checked before the input is validated, so a member learns "not allowed" rather than field errors.
-    if not can_manage_team(user, team):
-        raise PermissionDenied(f"Only the leads and managers of team {team.slug} may change it.")
-
-
 def require_staff(user, what: str) -> None:
     if not user.is_staff:
         raise PermissionDenied(f"Only staff may create {what}.")
@@ -68,7 +62,7 @@ class UserList(generics.ListCreateAPIView):
         require_staff(request.user, "users")
         data = self.get_serializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = create_user(by=request.user, **data.validated_data)
+        user = create_user(by=request.user, site_url=request.build_absolute_uri("/"), **data.validated_data)
         return Response(UserSerializer(user).data, status=status.HTTP_201_CREATED)
 
 
@@ -132,7 +126,8 @@ class TeamDetail(generics.GenericAPIView):
 
     def patch(self, request, slug):
         team = find_team(request, slug)
-        require_manager(request.user, team)
+        # Checked before the input is validated, so a member learns "not allowed" rather than field errors.
+        require_team_manager(request.user, team, to="change it")
         data = TeamUpdateSerializer(team, data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         team = update_team(team=team, by=request.user, **data.validated_data)
@@ -155,7 +150,7 @@ class TeamMembers(generics.ListCreateAPIView):
 
     def create(self, request, slug):
         team = find_team(request, slug)
-        require_manager(request.user, team)
+        require_team_manager(request.user, team, to="change its members")
         data = self.get_serializer(data=request.data)
         data.is_valid(raise_exception=True)
         user = data.validated_data["user"]
@@ -176,7 +171,7 @@ class TeamMember(generics.GenericAPIView):
 
     def delete(self, request, slug, username):
         team = find_team(request, slug)
-        require_manager(request.user, team)
+        require_team_manager(request.user, team, to="change its members")
         membership = Membership.objects.filter(team=team, user__username=username).select_related("team").first()
         if membership is None:
             raise NotFound(f"{username!r} is not a member of {team.slug}.")

@@ -3,6 +3,7 @@
 from rest_framework import serializers
 
 from ..models import Membership, Team, User
+from ..queries import UNKNOWN_MEMBER, addable_members
 
 
 class UserSerializer(serializers.ModelSerializer):
@@ -29,9 +30,12 @@ class TeamUpdateSerializer(TeamSerializer):
 
 
 class MembershipSerializer(serializers.ModelSerializer):
+    """A member by username. Only staff may add staff: to anyone else an administrator's
+    username reads exactly as one that does not exist, so usernames cannot be probed."""
+
     user = serializers.SlugRelatedField(
         slug_field="username", queryset=User.objects.filter(is_active=True),
-        error_messages={"does_not_exist": "Unknown user {value!r}; give the username of an active user."},
+        error_messages={"does_not_exist": UNKNOWN_MEMBER},
     )
     full_name = serializers.CharField(source="user.full_name", read_only=True)
     role = serializers.ChoiceField(choices=Membership.Role.choices, default=Membership.Role.MEMBER)
@@ -40,3 +44,9 @@ class MembershipSerializer(serializers.ModelSerializer):
     class Meta:
         model = Membership
         fields = ["user", "full_name", "role", "joined_at"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None and not request.user.is_staff:
+            self.fields["user"].queryset = addable_members(request.user)

@@ -12,12 +12,12 @@ from django.urls import path
 from django.utils import timezone as djtz
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, status
-from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ..models import Team
-from ..permissions import can_manage_team
+from ..permissions import require_team_manager
 from ..queries import visible_overrides, visible_rotations
 from ..schedule import final_shifts, rotation_queryset, who_is_on_call
 from ..services import create_override, create_rotation, delete_override
@@ -64,8 +64,7 @@ class RotationList(generics.ListCreateAPIView):
         data = RotationInputSerializer(data=request.data, context={"teams": Team.objects.visible_to(request.user)})
         data.is_valid(raise_exception=True)
         team = data.validated_data["team"]
-        if not can_manage_team(request.user, team):
-            raise PermissionDenied(f"Only the leads and managers of team {team.slug} may create rotations.")
+        require_team_manager(request.user, team, to="create rotations")
         rotation = create_rotation(by=request.user, **data.validated_data)
         rotation = rotation_queryset().get(pk=rotation.pk)
         return Response(RotationSerializer(rotation).data, status=status.HTTP_201_CREATED)

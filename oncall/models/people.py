@@ -8,6 +8,7 @@ from django.db import models
 from django.utils.text import slugify
 
 from core.history import HistoricalRecords
+from core.text import validate_one_line
 
 
 def validate_timezone(value: str) -> None:
@@ -16,7 +17,8 @@ def validate_timezone(value: str) -> None:
 
 
 class User(AbstractUser):
-    full_name = models.CharField(max_length=200, blank=True, help_text="Shown everywhere a person is named.")
+    full_name = models.CharField(max_length=200, blank=True, help_text="Shown everywhere a person is named.",
+                                 validators=[validate_one_line])
     timezone = models.CharField(
         max_length=64, default="UTC", validators=[validate_timezone],
         help_text="IANA time zone, used to show this person's shifts in their local time.",
@@ -45,21 +47,10 @@ class TeamQuerySet(models.QuerySet):
             return self.all()
         return self.filter(memberships__user=user)
 
-    def managed_by(self, user) -> "TeamQuerySet":
-        """Teams whose settings a person may change: staff, or their lead/manager role."""
-        if not user.is_authenticated:
-            return self.none()
-        if user.is_staff:
-            return self.all()
-        return self.filter(
-            memberships__user=user,
-            memberships__role__in=[Membership.Role.LEAD, Membership.Role.MANAGER],
-        )
-
 
 class Team(models.Model):
     slug = models.SlugField(max_length=60, unique=True, help_text="Stable reference used in URLs and the API.")
-    name = models.CharField(max_length=120)
+    name = models.CharField(max_length=120, validators=[validate_one_line])
     description = models.TextField(blank=True)
     timezone = models.CharField(
         max_length=64, default="UTC", validators=[validate_timezone],

@@ -15,6 +15,7 @@ from django.db import models
 
 from core.history import HistoricalRecords
 from core.instants import check_cover_length, check_instant, place, range_message, shown
+from core.text import validate_one_line
 
 from .people import Team, User, validate_timezone
 
@@ -90,7 +91,7 @@ class Rotation(models.Model):
     SECONDARY = "secondary"
 
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="rotations")
-    name = models.CharField(max_length=120)
+    name = models.CharField(max_length=120, validators=[validate_one_line])
     layer = models.SlugField(
         max_length=60, default=PRIMARY,
         help_text="primary, secondary, or any named layer. Rotations sharing a layer cover it together.",

@@ -17,6 +17,8 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone as djtz
 
+from core.links import site_url
+
 from ..hooks import CHECKLIST, handoff_context
 from ..models import HandoffNote, HandoffNotice, Rotation, ShiftReminder, User
 from ..schedule import final_shifts, load_rotations, moved
@@ -28,7 +30,7 @@ HANDOFF_LOOKBACK = timedelta(minutes=15)
 
 def reminder_lead() -> timedelta:
     """How long before a shift its person is reminded (setting ``ONCALL_SHIFT_REMINDER_HOURS``, default 24)."""
-    return timedelta(hours=float(getattr(settings, "ONCALL_SHIFT_REMINDER_HOURS", 24)))
+    return timedelta(hours=settings.ONCALL_SHIFT_REMINDER_HOURS)
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,7 @@ def handoff_email_body(handoff: Handoff, *, now: datetime) -> str:
     if notes:
         lines += ["", "Hand-off notes:"]
         lines += [f"  {n.author.display_name}: {n.body}" for n in notes]
-    lines += ["", f"{settings.SITE_URL}/oncall/teams/{team.slug}/"]
+    lines += ["", f"{site_url()}/oncall/teams/{team.slug}/"]
     return "\n".join(lines)
 
 
@@ -141,7 +143,7 @@ def send_shift_reminders(*, now: datetime | None = None, lead: timedelta | None 
                 f"Your on-call shift starts {_local(shift.start, zone)}",
                 f"You are on call in {rotation.team.name} · {rotation.name} ({rotation.layer}) "
                 f"from {_local(shift.start, zone)} to {_local(shift.end, zone)}.\n\n"
-                f"{settings.SITE_URL}/oncall/me/",
+                f"{site_url()}/oncall/me/",
                 settings.DEFAULT_FROM_EMAIL, [shift.user.email],
             )
             sent += 1

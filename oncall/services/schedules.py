@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone as djtz
 
 from core.instants import check_cover_length, check_instant, place, range_message, shown
+from core.links import site_url
 
 from ..models import (
     CalendarToken,
@@ -30,7 +31,7 @@ from ..models import (
 )
 from ..models.people import validate_timezone
 from ..models.schedule import new_calendar_secret, parse_shift_length, validate_restrictions
-from ..permissions import can_manage_team, can_view_team
+from ..permissions import can_view_team, require_team_manager
 from ..queries import rotations_with_overrides
 from ..schedule import handoff_instant, next_shift
 from ..schedule_files import parse_instant, parse_schedule, rotation_document
@@ -112,8 +113,7 @@ def create_rotation(*, team: Team, name: str, participants: list[User], shift_le
                     ends_at: datetime | None = None, restrictions: list | None = None,
                     by=None, now: datetime | None = None) -> Rotation:
     """Create a rotation and its first participant set (which also covers all time before it)."""
-    if by is not None and not can_manage_team(by, team):
-        raise PermissionDenied(f"Only the leads and managers of team {team.slug} may create rotations.")
+    require_team_manager(by, team, to="create rotations")
     if not participants:
         raise ValidationError({"participants": "A rotation needs at least one participant."})
     _require_members(team, participants)
@@ -134,8 +134,7 @@ def create_rotation(*, team: Team, name: str, participants: list[User], shift_le
 @transaction.atomic
 def update_rotation(*, rotation: Rotation, by=None, reason: str = "", **fields) -> Rotation:
     """Change rotation settings; a no-op change writes nothing (no history row)."""
-    if by is not None and not can_manage_team(by, rotation.team):
-        raise PermissionDenied(f"Only the leads and managers of team {rotation.team.slug} may change rotations.")
+    require_team_manager(by, rotation.team, to="change rotations")
     rotation = Rotation.objects.select_for_update().get(pk=rotation.pk)
     changed = _apply_fields(rotation, fields)
     if not changed:
@@ -157,8 +156,7 @@ def set_participants(*, rotation: Rotation, participants: list[User], effective_
     A shift running at ``effective_from`` is split there. Changes planned for
     later moments are replaced by this one.
     """
-    if by is not None and not can_manage_team(by, rotation.team):
-        raise PermissionDenied(f"Only the leads and managers of team {rotation.team.slug} may change rotations.")
+    require_team_manager(by, rotation.team, to="change rotations")
     if djtz.is_naive(effective_from):
         raise ValidationError({"effective_from": "Give the moment with its UTC offset."})
     check_instant(effective_from, "effective_from")
@@ -174,12 +172,9 @@ def set_participants(*, rotation: Rotation, participants: list[User], effective_
     return rotation
 
 
-@transaction.atomic
-def create_override(*, rotation: Rotation, user: User, start: datetime, end: datetime, by=None,
-                    reason: str = "") -> Override:
-    """``user`` takes [start, end) of ``rotation``; it wins over every override created before it."""
-    if by is not None and not can_view_team(by, rotation.team):
-        raise PermissionDenied("Only members of the rotation's team may override it.")
+def check_override(*, rotation: Rotation, user: User, start: datetime, end: datetime) -> None:
+    """What ``create_override`` refuses of its input (ValidationError keyed ``start``, ``end``,
+    ``participants``), for a form that shows it before saving (the admin's)."""
     if djtz.is_naive(start) or djtz.is_naive(end):
         raise ValidationError({"start": "Give start and end with their UTC offset."})
     check_instant(start, "start")
@@ -188,6 +183,15 @@ def create_override(*, rotation: Rotation, user: User, start: datetime, end: dat
         raise ValidationError({"end": "The override must end after it starts."})
     check_cover_length(start, end, "An override")
     _require_members(rotation.team, [user])
+
+
+@transaction.atomic
+def create_override(*, rotation: Rotation, user: User, start: datetime, end: datetime, by=None,
+                    reason: str = "") -> Override:
+    """``user`` takes [start, end) of ``rotation``; it wins over every override created before it."""
+    if by is not None and not can_view_team(by, rotation.team):
+        raise PermissionDenied("Only members of the rotation's team may override it.")
+    check_override(rotation=rotation, user=user, start=start, end=end)
     override = Override(rotation=rotation, user=user, start_at=start, end_at=end, reason=reason,
                         created_by=by if by is not None and by.is_authenticated else None)
     override._history_user = by
@@ -216,7 +220,7 @@ def _swap_text(swap: SwapRequest) -> str:
     return (f"{swap.requester.display_name} asked {swap.recipient.display_name} to take "
             f"{swap.rotation.team.name} · {swap.rotation.name} from {swap.start_at:%Y-%m-%d %H:%M} "
             f"to {swap.end_at:%Y-%m-%d %H:%M} UTC.\n\n{swap.message}\n\n"
-            f"{settings.SITE_URL}/oncall/teams/{swap.rotation.team.slug}/")
+            f"{site_url()}/oncall/teams/{swap.rotation.team.slug}/")
 
 
 def request_swap(*, rotation: Rotation, requester: User, recipient: User, start: datetime, end: datetime,
@@ -297,8 +301,8 @@ def calendar_token_for(*, user: User | None = None, team: Team | None = None) ->
 def rotate_calendar_token(*, user: User | None = None, team: Team | None = None, by=None,
                           now: datetime | None = None) -> CalendarToken:
     """Replace the secret: the old feed URL stops working at once."""
-    if team is not None and by is not None and not can_manage_team(by, team):
-        raise PermissionDenied("Only the team's leads and managers may rotate its calendar link.")
+    if team is not None:
+        require_team_manager(by, team, to="rotate its calendar link")
     token, _ = CalendarToken.objects.select_for_update().get_or_create(user=user, team=team)
     token.token = new_calendar_secret()
     token.rotated_at = now or djtz.now()
@@ -333,8 +337,7 @@ def import_schedule(*, team: Team, text: str, by=None) -> dict:
     (overrides keep the file's order, which is their precedence), so a file
     that matches the database writes nothing, not even history rows.
     """
-    if by is not None and not can_manage_team(by, team):
-        raise PermissionDenied(f"Only the leads and managers of team {team.slug} may import its schedule.")
+    require_team_manager(by, team, to="import its schedule")
     try:
         document = parse_schedule(text)
     except ValueError as exc:

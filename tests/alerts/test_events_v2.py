@@ -177,8 +177,6 @@ def test_unknown_routing_key_is_refused_as_pagerduty_does(client, events):
     (lambda b: b["payload"].pop("source"), "'payload.source' is missing"),
     (lambda b: b["payload"].update(severity=1), "payload.severity"),
     (lambda b: b["payload"].update(timestamp="yesterday"), "payload.timestamp"),
-    (lambda b: b["payload"].update(colour="red"), "'payload.colour' is not a known field"),
-    (lambda b: b.update(priority="high"), "'priority' is not a known field"),
     (lambda b: b.update(dedup_key=["a"]), "'dedup_key' must be a string"),
     (lambda b: b.update(links="https://x"), "'links' must be a list"),
     (lambda b: b.update(links=[{"text": "no href"}]), "'links[0].href' is missing"),
@@ -263,3 +261,40 @@ def test_the_timeline_of_an_alert_opened_incident_starts_with_its_creation(api, 
     kinds = [e["kind"] for e in api.as_user(alice).get(f"/api/v1/incidents/{number}/timeline/").json()["results"]]
 
     assert kinds[:3] == ["created", "alert", "alert"]
+
+
+def test_a_joining_trigger_stores_every_field_of_its_alert(client, events):
+    body = sample("pagerduty-trigger.json", events.key)
+    post(client, body)
+    body["payload"].update(custom_details={"disk": "97%"}, component="pg", group="db", timestamp="2026-11-20T14:00:00Z",
+                           **{"class": "disk"})
+
+    assert post(client, body).status_code == 202
+
+    incident = Incident.objects.get()
+    alert = Alert.objects.order_by("-id").first()
+    assert alert.incident == incident and alert.suppressed_by is None and alert.status == "firing"
+    assert (alert.component, alert.group, alert.alert_class) == ("pg", "db", "disk")
+    assert alert.details == {"disk": "97%"}
+    assert alert.links == [{"href": "https://grafana.example.com/d/checkout", "text": "Checkout dashboard"}]
+    assert alert.started_at.isoformat() == "2026-11-20T14:00:00+00:00"
+    assert alert.received_at == alert.last_seen_at == incident.last_alert_at
+    assert incident.alert_count == 2
+
+
+def test_a_receiver_failing_on_a_new_alert_incident_stores_nothing(client, events):
+    from incidents import signals
+
+    def refuse(**kwargs):
+        raise RuntimeError("listener failed")
+
+    signals.incident_created.connect(refuse)
+    try:
+        with pytest.raises(RuntimeError):
+            post(client, sample("pagerduty-trigger.json", events.key))
+    finally:
+        signals.incident_created.disconnect(refuse)
+
+    assert not Incident.objects.exists() and not Alert.objects.exists() and not events.groups.exists()
+    assert post(client, sample("pagerduty-trigger.json", events.key)).status_code == 202
+    assert Incident.objects.get().number.endswith("-0001")  # the number was given back

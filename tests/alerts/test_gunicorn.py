@@ -26,6 +26,8 @@ from alerts.models import Alert
 from tests.factories import ensure_severities
 from tests.net import free_port
 
+pytestmark = pytest.mark.process  # starts gunicorn
+
 ROOT = Path(__file__).resolve().parents[2]
 GUNICORN = str(Path(sys.executable).parent / "gunicorn")
 TOKEN = "metrics-token-for-the-gunicorn-test"
@@ -57,14 +59,18 @@ def _request(port, method, path, body=None, headers=None):
 
 
 @pytest.fixture
-def production_server(transactional_db, on_postgres):
+def production_server(transactional_db, on_postgres, tmp_path):
     """The README's gunicorn command with two workers, on a free port; yields (port, its metrics directory)."""
     ensure_severities()
     port = free_port()
     before = set(_metrics_dirs())
+    # As the README's production steps: static files collected first (with DEBUG=0 Vigil refuses to start without).
+    env = _env(STATIC_ROOT=str(tmp_path / "static"))
+    subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=ROOT, env=env,  # noqa: S603
+                   check=True, timeout=120)
     command = [GUNICORN, "-c", "config/gunicorn.conf.py", "--workers", "2", "--bind", f"127.0.0.1:{port}",
                "config.wsgi"]
-    server = subprocess.Popen(command, cwd=ROOT, env=_env(), stdout=subprocess.PIPE,  # noqa: S603 - our command
+    server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE,  # noqa: S603 - our command
                               stderr=subprocess.STDOUT, text=True)
     try:
         deadline = time.monotonic() + 30

@@ -49,7 +49,6 @@ def test_without_dedup_key_each_call_is_its_own_incident(client, hook):
     ({"title": "x", "severity": "SEV9"}, "'severity' must be one of critical, error, warning, info"),
     ({"title": "x", "status": "open"}, "'status' must be one of firing, resolved"),
     ({"title": "x", "details": "text"}, "'details' must be an object"),
-    ({"title": "x", "body": "?"}, "'body' is not a known field"),
     ({"status": "resolved"}, "'dedup_key' is missing"),
     ([], "must be a JSON object"),
 ])
@@ -59,6 +58,13 @@ def test_bad_input_is_refused_with_what_to_fix(client, hook, body, needle):
     assert needle in " ".join(response.json()["errors"])
     assert response.json()["detail"].startswith("Invalid input:")
     assert not Alert.objects.exists()
+
+
+def test_a_field_it_does_not_know_is_accepted_and_kept_on_the_alert(client, hook):
+    response = post(client, hook.url, {"title": "Export failed", "body": "?", "exit": {"code": 3}})
+
+    assert response.status_code == 202
+    assert Alert.objects.get().unknown_fields == {"body": "?", "exit": {"code": 3}}
 
 
 def test_unknown_key_is_404(client, hook):

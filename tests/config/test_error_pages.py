@@ -43,7 +43,7 @@ def test_403_is_a_styled_page_saying_why(client, production, bob):
 
     assert response.status_code == 403
     page = response.content.decode()
-    assert STYLESHEET in page and "Only the team&#x27;s leads and managers may create rotations." in page
+    assert STYLESHEET in page and "Only the leads and managers of team payments may create rotations." in page
 
 
 def test_500_renders_without_a_request_or_the_database(production, django_assert_num_queries):

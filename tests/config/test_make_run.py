@@ -23,7 +23,8 @@ from tests.net import free_port, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 
-pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+pytestmark = [pytest.mark.process,
+              pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")]
 
 
 def _account(log: Path, group: int):

@@ -116,3 +116,31 @@ def test_a_plain_api_write_still_works(api, alice, checkout):
     assert response.status_code == 201, response.content
     assert Incident.objects.get().title == "Checkout 😀 down"
     assert Service.objects.filter(slug="checkout").exists()
+
+
+# A number too large for a double parses as infinity, which jsonb refuses (a 500 before).
+HUGE = ["1e400", "-1e400", "1E+400", "1" + "0" * 400 + ".5"]
+
+
+@pytest.mark.parametrize("number", HUGE)
+def test_events_v2_refuses_a_number_too_large_naming_the_field(client, events, number):
+    body = ('{"routing_key": "KEY", "event_action": "trigger", "dedup_key": "k", "payload": {"summary": "Disk",'
+            ' "source": "db1", "severity": "error", "custom_details": {"disk": {"free": NUMBER}}}}'
+            ).replace("KEY", events.key).replace("NUMBER", number)
+    response = client.post("/v2/enqueue", body, content_type="application/json")
+    assert response.status_code == 400, response.content
+    assert "'payload.custom_details.disk.free' is a number too large" in response.json()["errors"][0]
+
+
+def test_webhook_refuses_a_number_too_large_naming_the_field(client, hook):
+    response = client.post(hook.url, '{"title": "Export failed", "details": {"rows": [1, 1e400]}}',
+                           content_type="application/json")
+    assert response.status_code == 400, response.content
+    assert "'details.rows[1]' is a number too large" in response.json()["detail"]
+
+
+def test_the_api_refuses_a_number_too_large(api, alice, payments):
+    response = api.as_user(alice).post("/api/v1/incidents/", '{"title": "x", "severity": "SEV2", "team": "payments",'
+                                       ' "impact": {"revenue": 1e400}}', content_type="application/json")
+    assert response.status_code == 400
+    assert "too large" in response.json()["detail"]

@@ -209,7 +209,7 @@ def numbers(response):
     return {row["number"] for row in response.data["results"]}
 
 
-def test_filters_narrow_the_list(api, alice, payments, checkout):
+def test_incident_list_filters_by_status_severity_team_service_dates_and_search(api, alice, payments, checkout):
     old = make_incident(team=payments, by=alice, title="Old database outage", sev="SEV1",
                         now=timezone.now() - timedelta(days=10))
     acked = make_incident(team=payments, by=alice, title="Checkout latency", sev="SEV3", services=[checkout])

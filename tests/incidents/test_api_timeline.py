@@ -60,3 +60,30 @@ def test_field_changes_and_status_updates_appear_on_the_timeline(api, alice, pay
     assert events[1]["data"]["from"] == "SEV3"
     assert events[1]["data"]["to"] == "SEV1"
     assert events[2]["data"]["public"] is True
+
+
+def test_a_severity_change_shows_the_old_and_new_severity_by_name(api, alice, payments):
+    client = api.as_user(alice)
+    number = client.post("/api/v1/incidents/", {"title": "Slow", "severity": "SEV3", "team": "payments"},
+                         format="json").data["number"]
+    assert client.patch(f"/api/v1/incidents/{number}/", {"severity": "SEV1"}, format="json").status_code == 200
+    events = client.get(f"/api/v1/incidents/{number}/timeline/").data["results"]
+    change = next(e for e in events if e["kind"] == "field_changed")
+    assert change["summary"] == "severity SEV3 → SEV1"
+    assert {key: change["data"][key] for key in ("field", "old", "new")} == {
+        "field": "severity", "old": "SEV3", "new": "SEV1"}
+    assert change["actor"] == "alice"
+
+
+def test_each_field_change_shows_its_old_and_new_value(api, alice, payments):
+    client = api.as_user(alice)
+    number = client.post("/api/v1/incidents/", {"title": "Slow", "severity": "SEV2", "team": "payments"},
+                         format="json").data["number"]
+    client.patch(f"/api/v1/incidents/{number}/", {"title": "Checkout slow in EU", "users_affected": 1200},
+                 format="json")
+    events = client.get(f"/api/v1/incidents/{number}/timeline/").data["results"]
+    changes = {e["data"]["field"]: e for e in events if e["kind"] == "field_changed"}
+    assert changes["title"]["summary"] == "title Slow → Checkout slow in EU"
+    assert (changes["title"]["data"]["old"], changes["title"]["data"]["new"]) == ("Slow", "Checkout slow in EU")
+    assert changes["users_affected"]["summary"] == "users affected (none) → 1200"
+    assert (changes["users_affected"]["data"]["old"], changes["users_affected"]["data"]["new"]) == (None, 1200)

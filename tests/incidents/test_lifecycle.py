@@ -69,6 +69,21 @@ def test_reopen_clears_resolution_but_keeps_first_acknowledgement(payments, alic
     assert allowed_transitions(incident) == ["acknowledge", "resolve"]
 
 
+def test_acknowledging_again_after_a_reopen_keeps_the_first_acknowledgement(payments, alice, bob):
+    t0 = timezone.now() - timedelta(hours=2)
+    incident = make_incident(team=payments, by=alice, now=t0)
+    transition_incident(incident=incident, transition="acknowledge", by=bob, now=t0 + timedelta(minutes=4))
+    transition_incident(incident=incident, transition="resolve", by=bob, now=t0 + timedelta(minutes=30))
+    transition_incident(incident=incident, transition="reopen", by=alice, now=t0 + timedelta(minutes=50))
+    incident = transition_incident(incident=incident, transition="acknowledge", by=alice,
+                                   now=t0 + timedelta(minutes=55))
+    assert incident.status == "acknowledged"
+    incident.refresh_from_db()
+    # MTTA measures the first acknowledgement: 4 minutes, not 55.
+    assert incident.acknowledged_at == t0 + timedelta(minutes=4)
+    assert incident.resolved_at is None
+
+
 def test_outsider_cannot_transition(payments, alice, charlie):
     incident = make_incident(team=payments, by=alice)
     with pytest.raises(PermissionDenied):

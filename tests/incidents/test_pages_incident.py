@@ -223,10 +223,11 @@ def test_edit_form_changes_details_through_the_service(bob_client, incident, che
     assert incident.title == "Checkout failing in EU" and incident.severity.name == "SEV1"
     assert incident.category == "degradation" and incident.status == "triggered"
     detail = bob_client.get(response["Location"]).content.decode()
-    assert "title changed" in detail and "severity changed" in detail
+    assert "title Checkout is failing → Checkout failing in EU: Scope narrowed" in detail
+    assert "severity SEV2 → SEV1: Scope narrowed" in detail
 
 
-def test_edit_form_errors_rerender(bob_client, incident):
+def test_an_invalid_edit_shows_the_form_again_with_the_error_and_what_was_typed(bob_client, incident):
     response = bob_client.post(f"/incidents/{incident.number}/edit/",
                                {"title": "", "severity": severity("SEV2").pk, "category": "other",
                                 "description": "kept"})

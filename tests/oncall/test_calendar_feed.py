@@ -66,7 +66,7 @@ def test_unknown_token_is_404(client, db):
     assert client.get("/oncall/calendar/not-a-token.ics").status_code == 404
 
 
-def test_rotate_button_on_my_page(client, rotation, bob):
+def test_replacing_my_calendar_link_shows_the_new_one_on_my_shifts_page(client, rotation, bob):
     client.force_login(bob)
 
     client.post("/oncall/calendar/rotate/")

@@ -22,7 +22,7 @@ def schedule(make_rotation, alice, bob, nora):
     return primary
 
 
-def test_export_shape_is_readable(schedule):
+def test_export_writes_local_hand_offs_and_dated_participant_lists(schedule):
     text = export_schedule(schedule.team)
 
     assert text.startswith("team: payments\nrotations:\n")
