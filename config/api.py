@@ -1,4 +1,4 @@
-"""API conventions shared by every app: pagination and the error shape.
+"""API conventions shared by every app: pagination, JSON types and the error shape.
 
 Every error leaves as ``{"detail": "<what went wrong and how to fix it>",
 "code": "<slug>"}``; a 400 adds its field errors beside them (as DRF does),
@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.http import Http404, JsonResponse
-from rest_framework import exceptions, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -58,6 +58,79 @@ class Pagination(PageNumberPagination):
         for parameter in parameters:
             parameter["schema"]["minimum"] = 1
         return parameters
+
+
+# --- JSON types -------------------------------------------------------------------
+
+_KINDS = {bool: "true or false", int: "a number", float: "a number", str: "a string", list: "a list",
+          dict: "an object"}
+_BOOLEAN, _INTEGER = "true or false (a JSON boolean)", "a whole number (a JSON integer)"
+
+
+def _expected(field) -> tuple[tuple[type, ...], str] | None:
+    """The JSON types ``field`` takes in a JSON body, and their name; None: any (or DRF's own check)."""
+    if isinstance(field, serializers.BooleanField):
+        return (bool,), _BOOLEAN
+    if isinstance(field, serializers.IntegerField):
+        return (int,), _INTEGER
+    if isinstance(field, serializers.FloatField):
+        return (int, float), "a number"
+    if isinstance(field, serializers.ChoiceField) and not all(isinstance(c, str) for c in field.choices):
+        return None
+    if isinstance(field, serializers.CharField | serializers.ChoiceField | serializers.DateTimeField
+                  | serializers.DateField | serializers.TimeField | serializers.DurationField):
+        return (str,), "a string"
+    if isinstance(field, serializers.ListField | serializers.ManyRelatedField):
+        return (list,), "a list"
+    if isinstance(field, serializers.DictField):
+        return (dict,), "an object"
+    if isinstance(field, serializers.SlugRelatedField):  # people by username, teams by slug...
+        return (str,), "a string"
+    if isinstance(field, serializers.PrimaryKeyRelatedField):
+        return (int,), _INTEGER
+    return None  # JSONField takes anything; DecimalField a string or a number (the schema says both)
+
+
+def _type_error(field, value) -> str | None:
+    expected = None if getattr(field, "checks_own_type", False) else _expected(field)
+    if value is None or expected is None:
+        return None
+    types, name = expected
+    # bool is an int to Python, not to JSON.
+    if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
+        return f"Give {name}, not {_KINDS.get(type(value), type(value).__name__)}."
+    child = getattr(field, "child", None) or getattr(field, "child_relation", None)
+    if isinstance(value, list) and child is not None:
+        return next(filter(None, (_type_error(child, item) for item in value)), None)
+    return None
+
+
+class JSONTypes:
+    """Serializer mixin: in a JSON body each field takes only its own JSON type, as the schema says.
+
+    DRF coerces: text takes 5, a number takes "5", a boolean takes "yes". A client reading the
+    schema never relies on that, and a client sending the wrong type has a bug worth hearing of.
+    Form bodies (the browser's, all strings) are left to DRF's own parsing.
+    """
+
+    def to_internal_value(self, data):
+        if type(data) is not dict:  # a parsed JSON object is a dict; a form arrives as a QueryDict
+            return super().to_internal_value(data)
+        errors = {}
+        for name, field in self.fields.items():
+            if name in data and not field.read_only:
+                message = _type_error(field, data[name])
+                if message:
+                    errors[name] = [message]
+        if not errors:
+            return super().to_internal_value(data)
+        # The other fields are checked too, so one answer names every field to fix.
+        try:
+            super().to_internal_value({k: v for k, v in data.items() if k not in errors})
+        except serializers.ValidationError as exc:
+            if isinstance(exc.detail, dict):
+                errors = {**exc.detail, **errors}
+        raise serializers.ValidationError(errors)
 
 
 class Conflict(exceptions.APIException):

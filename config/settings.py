@@ -101,7 +101,10 @@ DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # IMMEDIATE takes the write lock at BEGIN, so two writers queue on the
     # busy timeout instead of failing with "database is locked" mid-transaction.
-    DATABASES["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20}
+    # WAL: readers never block a writer's COMMIT (with the default rollback journal,
+    # a COMMIT waiting on readers under load failed with "database is locked", a 500).
+    DATABASES["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20,
+                                       "init_command": "PRAGMA journal_mode=WAL;"}
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -196,7 +199,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PAGINATION_CLASS": "config.api.Pagination",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "config.schema.AutoSchema",
     "EXCEPTION_HANDLER": "config.api.exception_handler",
     # Per user (token or session) and per address for anonymous callers; over it: 429 with Retry-After.
     "DEFAULT_THROTTLE_CLASSES": ["config.throttles.AnonThrottle", "config.throttles.UserThrottle"],
@@ -210,9 +213,16 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    # The ingest endpoints are plain Django views (the foreign formats' own shapes); this adds them.
+    # Request bodies get components of their own, so they can say what a response need not
+    # (a title may not be blank); and they are documented as JSON, which API.md promises
+    # (the form parsers stay for the browser, but a form cannot carry null or nesting).
+    "COMPONENT_SPLIT_REQUEST": True,
+    "PARSER_WHITELIST": ["config.parsers.JSONParser"],
+    # The errors every operation can answer (config.schema), then the ingest endpoints: plain
+    # Django views with the foreign formats' own shapes and errors.
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.schema.add_error_responses",
         "alerts.api.schema.add_ingest_paths",
     ],
 }

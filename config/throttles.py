@@ -10,7 +10,23 @@ from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 from .proxy import client_ip
 
 
-class AnonThrottle(AnonRateThrottle):
+class _RetryAfter:
+    """A 429 always says when to retry (API.md: ``Retry-After``).
+
+    DRF's ``wait()`` gives up (None, so no header) when more requests are on record than the rate
+    now allows: the rate was lowered, or two processes raced past the count. Then the record must
+    shrink below the rate, and the wait is until the last entry that must go has aged out.
+    """
+
+    def wait(self):
+        wait = super().wait()
+        if wait is None and self.history:
+            last_to_go = self.history[min(self.num_requests, len(self.history)) - 1]  # newest first
+            return max(self.duration - (self.now - last_to_go), 1)
+        return wait
+
+
+class AnonThrottle(_RetryAfter, AnonRateThrottle):
     """Callers without credentials, by address: ``API_THROTTLE_ANON``."""
 
     def get_rate(self):
@@ -21,7 +37,7 @@ class AnonThrottle(AnonRateThrottle):
         return client_ip(request)
 
 
-class UserThrottle(UserRateThrottle):
+class UserThrottle(_RetryAfter, UserRateThrottle):
     """Each user, whether by token or session: ``API_THROTTLE_USER``."""
 
     def get_rate(self):

@@ -100,6 +100,15 @@ def loads(body: bytes):
 CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 
+# The same rules as OpenAPI patterns, for the schema (ECMA-262 syntax, read alike by Python's re).
+# Blank is what str.strip() removes: Unicode white space, and \x1c-\x1f, which Python counts too.
+# DRF strips a text field before checking it, so blank ends (a newline included) pass.
+_BLANK, _CONTROL = r"\s\u001c-\u001f", r"\u0000-\u001f\u007f-\u009f"
+NON_BLANK_PATTERN = rf"[^{_BLANK}]"
+ONE_LINE_PATTERN = rf"^[{_BLANK}]*[^{_CONTROL}]*[{_BLANK}]*$"
+ONE_LINE_NON_BLANK_PATTERN = rf"^[{_BLANK}]*[^{_CONTROL}]*[^{_BLANK}{_CONTROL}][^{_CONTROL}]*[{_BLANK}]*$"
+
+
 def validate_one_line(value: str) -> None:
     """Model-field validator for names and titles: no newline, tab or other control character."""
     from django.core.exceptions import ValidationError

@@ -2,6 +2,7 @@
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from core.forms import LocalDateTimeField
 from oncall.models import Team, User
@@ -138,6 +139,12 @@ class MaintenanceWindowForm(forms.Form):
     starts_at = LocalDateTimeField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
     ends_at = LocalDateTimeField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
     reason = forms.CharField(max_length=255, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        zone = timezone.get_current_timezone_name()  # the reader's (config.middleware.ReaderTimeZone)
+        for name in ("starts_at", "ends_at"):
+            self.fields[name].help_text = f"In your time zone, {zone}."
 
     def clean(self):
         data = super().clean()

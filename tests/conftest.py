@@ -163,3 +163,23 @@ def hook(checkout, alice):
     integration = _integration(checkout, "webhook", "Cron jobs", alice)
     integration.url = f"/api/v1/integrations/webhook/{integration.key}/"
     return integration
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items):
+    """Tests that commit (live servers, browsers, processes) run last, as Django orders them.
+
+    pytest-django sorts them last, but pytest then regroups tests by their
+    session-scoped parametrized fixtures (Playwright's browser), which put the
+    browser tests in the middle. A committing test ends by emptying every
+    table, the severities the migrations seed included, so a test after it
+    that relies on them would fail. The sort is stable: the order within each
+    group is kept.
+    """
+    def commits(item) -> bool:
+        marker = item.get_closest_marker("django_db")
+        fixtures = getattr(item, "fixturenames", ())
+        return bool((marker is not None and marker.kwargs.get("transaction"))
+                    or "transactional_db" in fixtures or "live_server" in fixtures)
+
+    items.sort(key=commits)

@@ -7,14 +7,21 @@ full key is in the response that creates or rotates it, and nowhere else.
 
 from django.shortcuts import get_object_or_404
 from django.urls import path
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 
+from config.api import JSONTypes
 from core.links import site_url
 from incidents.models import Service
 
 from .. import queries as alert_queries
-from ..models import Alert, Integration, IntegrationKind
+from ..models import PAYLOAD_SEVERITIES, Alert, Integration, IntegrationKind
 from ..services import integrations as integration_services
 
 
@@ -29,10 +36,33 @@ def ingest_url(integration: Integration, key: str = "<key>", *, request=None) ->
     }[integration.kind]
 
 
-class IntegrationSerializer(serializers.ModelSerializer):
+@extend_schema_field({
+    "type": "object", "additionalProperties": False,
+    "properties": {severity: {"type": "string", "description": "A severity's name, e.g. SEV1."}
+                   for severity in PAYLOAD_SEVERITIES},
+})
+class SeverityMapField(serializers.JSONField):
+    """Payload severity → incident severity, documented by its shape (the service checks the names)."""
+
+
+# A heartbeat needs an interval; other kinds take neither interval nor grace (clean_heartbeat_fields).
+HEARTBEAT_FIELDS_BY_KIND = {"anyOf": [
+    {"properties": {"kind": {"enum": [IntegrationKind.HEARTBEAT]},
+                    "interval_seconds": {"type": "integer", "minimum": 1}},
+     "required": ["kind", "interval_seconds"]},
+    {"properties": {"kind": {"enum": [k for k in IntegrationKind.values if k != IntegrationKind.HEARTBEAT]},
+                    "interval_seconds": {"nullable": True, "enum": [None]},
+                    "grace_seconds": {"nullable": True, "enum": [None]}}},
+]}
+
+
+class IntegrationSerializer(JSONTypes, serializers.ModelSerializer):
     service = serializers.SlugRelatedField(slug_field="slug", queryset=Service.objects.none())
-    severity_map = serializers.JSONField(required=False)
+    severity_map = SeverityMapField(required=False, help_text=Integration._meta.get_field("severity_map").help_text)
     endpoint = serializers.SerializerMethodField()
+    refuses_unknown_fields = True  # validate() below; the schema says additionalProperties: false
+    request_schema_extra = HEARTBEAT_FIELDS_BY_KIND  # on create (an update keeps the kind)
+    fixed_after_create = ("service", "kind")  # read-only once there is an instance (__init__)
 
     class Meta:
         model = Integration
@@ -60,6 +90,22 @@ class IntegrationSerializer(serializers.ModelSerializer):
         return attrs
 
 
+class IntegrationWithKeySerializer(IntegrationSerializer):
+    """An integration as created or re-keyed: the one answer that carries the key."""
+
+    key = serializers.CharField(read_only=True, help_text="The integration key, shown this once.")
+
+    class Meta(IntegrationSerializer.Meta):
+        fields = [*IntegrationSerializer.Meta.fields, "key"]
+
+
+@extend_schema_view(
+    get=extend_schema(parameters=[
+        OpenApiParameter("service", str, description="A service's slug: only its integrations."),
+        OpenApiParameter("kind", str, description="events_v2, alertmanager, webhook or heartbeat: only those."),
+    ]),
+    post=extend_schema(request=IntegrationSerializer, responses={201: IntegrationWithKeySerializer}),
+)
 class IntegrationList(generics.ListCreateAPIView):
     serializer_class = IntegrationSerializer
 
@@ -100,6 +146,7 @@ class IntegrationDetail(generics.RetrieveUpdateAPIView):
         )
 
 
+@extend_schema(request=None, responses={200: IntegrationWithKeySerializer})
 class RotateKey(generics.GenericAPIView):
     """Replace the key; the answer carries the new one, shown once."""
 
@@ -137,6 +184,12 @@ class AlertSerializer(serializers.ModelSerializer):
                   "last_seen_at", "resolved_at"]
 
 
+@extend_schema(parameters=[
+    OpenApiParameter("service", str, description="A service's slug: only its alerts."),
+    OpenApiParameter("incident", str, description="An incident's number: only its alerts."),
+    OpenApiParameter("status", str, description="firing or resolved: only those."),
+    OpenApiParameter("integration", str, description="An integration's id: only its alerts."),
+])
 class AlertList(generics.ListAPIView):
     serializer_class = AlertSerializer
 

@@ -8,59 +8,100 @@ Every body accepts fields it does not list (``additionalProperties``): they
 are kept on the alert as ``unknown_fields``, never a reason to refuse it.
 """
 
+from core.instants import PATTERN as INSTANT_PATTERN
+from core.text import NON_BLANK_PATTERN
+
 from ..models import PAYLOAD_SEVERITIES
 from ..parsing import EVENT_ACTIONS
 
 TAG = "alert ingestion"
 
 
+def _nullable(schema: dict) -> dict:
+    # OpenAPI 3.0: an enum lists null too for null to be valid.
+    return {**schema, "nullable": True, **({"enum": [*schema["enum"], None]} if "enum" in schema else {})}
+
+
 def _object(properties: dict, required=()) -> dict:
+    # The parsers read a null as the field left out (``data.get(key) is None``): optional ones are nullable.
+    properties = {name: _nullable(schema) if name not in required and "type" in schema else schema
+                  for name, schema in properties.items()}
     schema = {"type": "object", "properties": properties, "additionalProperties": True}
     if required:
         schema["required"] = list(required)
     return schema
 
 
-_STRING, _URL = {"type": "string"}, {"type": "string", "format": "uri"}
-_TIME = {"type": "string", "format": "date-time"}
+_STRING = {"type": "string"}
+# Kept as sent (only http(s) ones become links on pages), so any text up to 2000 characters.
+_URL = {"type": "string", "maxLength": 2000, "description": "A URL; only http(s) ones become links."}
+# Read by datetime.fromisoformat; in the years core.instants accepts, or 0001 (Alertmanager's "not set").
+_TIME = {"type": "string", "format": "date-time", "pattern": rf"^(?:0001-|{INSTANT_PATTERN.lstrip('^')})"}
 _SEVERITY = {"type": "string", "enum": PAYLOAD_SEVERITIES}
+_AS_SENT = {"description": "Kept as sent."}
+_STATUS = {"type": "string", "enum": ["firing", "resolved"]}
+_LABELS = {"type": "object", "additionalProperties": _STRING}
 
-EVENTS_V2 = _object({
-    "routing_key": {**_STRING, "description": "The events_v2 integration's key."},
+
+def _text(max_length: int = 255, *, required=False, **extra) -> dict:
+    """A string as ``parsing.Errors.string`` reads it: a required one must hold more than white space."""
+    schema = {"type": "string", "maxLength": max_length, **extra}
+    return {**schema, "minLength": 1, "pattern": NON_BLANK_PATTERN} if required else schema
+
+
+# A trigger needs a payload with a summary, source and severity; an acknowledge or resolve, a dedup key.
+_V2_PAYLOAD = {
+    "summary": _text(1024), "source": _text(), "severity": _SEVERITY, "timestamp": _TIME,
+    "component": _text(), "group": _text(), "class": _text(),
+    "custom_details": {"description": "An object; anything else is kept as {\"details\": value}."},
+}
+EVENTS_V2 = {**_object({
+    "routing_key": _text(128, required=True, description="The events_v2 integration's key."),
     "event_action": {"type": "string", "enum": EVENT_ACTIONS},
-    "dedup_key": {**_STRING, "maxLength": 255,
-                  "description": "Generated and returned when a trigger has none; required to acknowledge or resolve."},
-    "payload": _object({
-        "summary": {**_STRING, "maxLength": 1024}, "source": {**_STRING, "maxLength": 255}, "severity": _SEVERITY,
-        "timestamp": _TIME, "component": _STRING, "group": _STRING, "class": _STRING,
-        "custom_details": {"type": "object", "additionalProperties": True},
-    }, required=["summary", "source", "severity"]),
-    "links": {"type": "array", "items": _object({"href": _URL, "text": _STRING}, ["href"])},
-    "images": {"type": "array", "items": _object({"src": _URL, "href": _URL, "alt": _STRING}, ["src"])},
-    "client": _STRING, "client_url": _URL,
-}, required=["routing_key", "event_action"])
+    "dedup_key": _text(description="Generated and returned when a trigger has none; required to acknowledge "
+                                   "or resolve."),
+    "payload": _object(_V2_PAYLOAD),
+    # Each link keeps whatever else it carries; only its href (an image's src) is read.
+    "links": {"type": "array", "items": _object({"href": _text(2000, required=True), "text": _AS_SENT},
+                                                  required=["href"])},
+    "images": {"type": "array", "items": _object({"src": _text(2000, required=True), "href": _AS_SENT,
+                                                   "alt": _AS_SENT}, required=["src"])},
+    "client": _text(), "client_url": _URL,
+}, required=["routing_key", "event_action"]), "anyOf": [
+    {"properties": {"event_action": {"enum": ["trigger"]},
+                    "payload": {"type": "object", "required": ["summary", "source", "severity"], "properties": {
+                        "summary": _text(1024, required=True), "source": _text(required=True),
+                        "severity": _SEVERITY}}},
+     "required": ["payload"]},
+    {"properties": {"event_action": {"enum": ["acknowledge", "resolve"]},
+                    "dedup_key": {"type": "string", "minLength": 1}},
+     "required": ["dedup_key"]},
+]}
 
 ALERTMANAGER = _object({
-    "version": {**_STRING, "example": "4"}, "groupKey": _STRING, "truncatedAlerts": {"type": "integer"},
-    "status": {"type": "string", "enum": ["firing", "resolved"]}, "receiver": _STRING,
-    "groupLabels": {"type": "object", "additionalProperties": _STRING},
-    "commonLabels": {"type": "object", "additionalProperties": _STRING},
-    "commonAnnotations": {"type": "object", "additionalProperties": _STRING},
-    "externalURL": _URL,
+    "version": {"type": "string", "enum": ["4", "1"], "description": "4: Alertmanager; 1: Grafana's contact point."},
+    "groupKey": _text(10_000, required=True),
+    "truncatedAlerts": {"description": "Alertmanager's count of alerts left out (read as sent)."},
+    "status": _STATUS, "receiver": _text(2000), "groupLabels": _LABELS, "commonLabels": _LABELS,
+    "commonAnnotations": _LABELS, "externalURL": _URL,
     "alerts": {"type": "array", "minItems": 1, "maxItems": 1000, "items": _object({
-        "status": {"type": "string", "enum": ["firing", "resolved"]},
-        "labels": {"type": "object", "additionalProperties": _STRING},
-        "annotations": {"type": "object", "additionalProperties": _STRING},
-        "startsAt": _TIME, "endsAt": _TIME, "generatorURL": _URL, "fingerprint": _STRING,
+        "status": _STATUS, "labels": _nullable(_LABELS), "annotations": _LABELS,  # present, even null, will do
+        "startsAt": _TIME, "endsAt": _TIME, "generatorURL": _URL, "fingerprint": _text(required=True),
     }, required=["status", "labels", "fingerprint"])},
-}, required=["alerts"])
+}, required=["version", "groupKey", "status", "alerts"])
 
-WEBHOOK = _object({
-    "title": {**_STRING, "maxLength": 1024, "description": "Required when status is firing (the default)."},
-    "severity": _SEVERITY, "dedup_key": {**_STRING, "maxLength": 255},
-    "status": {"type": "string", "enum": ["firing", "resolved"]},
+# Firing (the default) needs a title; resolved, the dedup key of what it resolves.
+WEBHOOK = {**_object({
+    "title": _text(1024, description="Required when status is firing (the default)."),
+    "severity": _SEVERITY, "dedup_key": _text(),
+    "status": _STATUS,
     "details": {"type": "object", "additionalProperties": True},
-})
+}), "anyOf": [
+    {"properties": {"status": {"enum": ["firing", None], "nullable": True}, "title": _text(1024, required=True)},
+     "required": ["title"]},
+    {"properties": {"status": {"enum": ["resolved"]}, "dedup_key": {"type": "string", "minLength": 1}},
+     "required": ["status", "dedup_key"]},
+]}
 
 _API_ERROR = _object({"detail": _STRING, "code": _STRING}, ["detail", "code"])
 _PD_ERROR = _object({"status": {**_STRING, "example": "invalid event"}, "message": _STRING,

@@ -34,6 +34,7 @@ from django.db import transaction
 from django.db.models import Case, DateTimeField, F, Q, Value, When
 from django.utils import timezone
 
+from core.text import CONTROL
 from incidents.models import Incident, MaintenanceWindow, Service, Severity, Source
 from incidents.services.incident import (
     _announce,
@@ -218,9 +219,18 @@ def _severity_for(integration: Integration, payload_severity: str) -> Severity |
     return Severity.objects.order_by(preference, "rank").first()
 
 
+def _one_line(text: str) -> str:
+    """``text`` on one line: every run of white space or control characters becomes one space.
+
+    An alert's summary may span lines (Alertmanager annotations often do); the
+    alert keeps it as sent, the incident's title is one line (core.text.validate_one_line).
+    """
+    return " ".join(CONTROL.sub(" ", text).split())
+
+
 def _incident_fields(integration: Integration, event: AlertEvent, now: datetime) -> dict:
     return {
-        "title": (event.summary or event.dedup_key)[:255],
+        "title": _one_line(event.summary or event.dedup_key)[:255] or "Alert",
         "description": f"Opened by the {integration.get_kind_display()} integration “{integration.name}”.",
         "started_at": event.started_at if event.started_at and event.started_at <= now else None,
     }

@@ -1,9 +1,11 @@
 """Maintenance windows API: /api/v1/maintenance-windows/."""
 
 from django.urls import path
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 
+from config.api import JSONTypes
 from oncall.permissions import require_team_manager
 
 from ..models import MaintenanceWindow, Service
@@ -11,9 +13,9 @@ from ..queries import maintenance_windows_for_user
 from ..services import create_maintenance_window
 
 
-class MaintenanceWindowSerializer(serializers.ModelSerializer):
+class MaintenanceWindowSerializer(JSONTypes, serializers.ModelSerializer):
     service = serializers.SlugRelatedField(slug_field="slug", queryset=Service.objects.none())
-    created_by = serializers.CharField(source="created_by.username", read_only=True, default=None)
+    created_by = serializers.CharField(source="created_by.username", read_only=True, default=None, allow_null=True)
 
     class Meta:
         model = MaintenanceWindow
@@ -27,6 +29,9 @@ class MaintenanceWindowSerializer(serializers.ModelSerializer):
             self.fields["service"].queryset = Service.objects.visible_to(request.user).select_related("team")
 
 
+@extend_schema_view(get=extend_schema(parameters=[
+    OpenApiParameter("service", str, description="A service's slug: only its windows."),
+]))
 class MaintenanceWindowList(generics.ListCreateAPIView):
     serializer_class = MaintenanceWindowSerializer
 

@@ -8,10 +8,11 @@ the same 400 and nothing leaks.
 
 from collections.abc import Mapping
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from config.api import JSONTypes
+from core.text import validate_one_line
 from oncall.models import Team, User
 
 from ..models import Category, Incident, Note, RoleAssignment, Service, Severity, StatusUpdate
@@ -27,6 +28,8 @@ def _caller(field: serializers.Field):
 
 class SlugRefField(serializers.SlugRelatedField):
     """A reference by a string key; anything else is refused with the field's ``invalid`` message."""
+
+    checks_own_type = True  # config.api.JSONTypes leaves the message to this field
 
     def to_internal_value(self, data):
         if not isinstance(data, str):
@@ -106,11 +109,11 @@ class UsernameField(SlugRefField):
 
 # --- Incidents -----------------------------------------------------------------
 
-class RoleSerializer(serializers.ModelSerializer):
+class RoleSerializer(JSONTypes, serializers.ModelSerializer):
     """A role held on an incident: ``{role, user}``; ``user`` is a username."""
 
     user = UsernameField()
-    assigned_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    assigned_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = RoleAssignment
@@ -138,8 +141,11 @@ class IncidentSerializer(serializers.ModelSerializer):
     severity = serializers.SlugRelatedField(slug_field="name", read_only=True)
     team = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     services = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
-    declared_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    commander = serializers.SerializerMethodField(help_text="Username of the incident commander, if any.")
+    declared_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True,
+        help_text="Username of who declared it; null when an alert or a heartbeat did.",
+    )
+    commander = serializers.SerializerMethodField(help_text="Username of the incident commander; null if none.")
     roles = HeldRoleSerializer(source="role_assignments", many=True, read_only=True)
     allowed_transitions = serializers.SerializerMethodField(
         help_text="Transitions legal now: POST /api/v1/incidents/{number}/{transition}/."
@@ -157,7 +163,7 @@ class IncidentSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    @extend_schema_field(OpenApiTypes.STR)
+    @extend_schema_field(serializers.CharField(allow_null=True))
     def get_commander(self, incident) -> str | None:
         user = commander_of(incident)
         return user.username if user else None
@@ -167,10 +173,10 @@ class IncidentSerializer(serializers.ModelSerializer):
         return allowed_transitions(incident)
 
 
-class IncidentCreateSerializer(serializers.Serializer):
+class IncidentCreateSerializer(JSONTypes, serializers.Serializer):
     """Input to declare an incident; the team must be one of the caller's."""
 
-    title = serializers.CharField(max_length=255)
+    title = serializers.CharField(max_length=255, validators=[validate_one_line])
     severity = SeverityField(help_text="SEV1 (most severe) .. SEV4.")
     team = VisibleTeamField(help_text="Slug of the owning team; you must be a member.")
     services = VisibleServiceField(many=True, required=False, help_text="Slugs of affected services.")
@@ -208,15 +214,15 @@ class IncidentUpdateSerializer(IncidentCreateSerializer):
         return super().to_internal_value(data)
 
 
-class TransitionSerializer(serializers.Serializer):
+class TransitionSerializer(JSONTypes, serializers.Serializer):
     note = serializers.CharField(
         required=False, allow_blank=True, max_length=100,
         help_text="Why, in a line; shown on the timeline. Post longer text as a note.",
     )
 
 
-class NoteSerializer(serializers.ModelSerializer):
-    author = serializers.SlugRelatedField(slug_field="username", read_only=True)
+class NoteSerializer(JSONTypes, serializers.ModelSerializer):
+    author = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = Note
@@ -224,8 +230,8 @@ class NoteSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "author", "created_at"]
 
 
-class StatusUpdateSerializer(serializers.ModelSerializer):
-    author = serializers.SlugRelatedField(slug_field="username", read_only=True)
+class StatusUpdateSerializer(JSONTypes, serializers.ModelSerializer):
+    author = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     public = serializers.BooleanField(default=False, help_text="Shown on the public status page.")
 
     class Meta:
@@ -244,14 +250,14 @@ class TimelineEventSerializer(serializers.Serializer):
     summary = serializers.CharField()
     data = serializers.DictField()
 
-    @extend_schema_field(OpenApiTypes.STR)
+    @extend_schema_field(serializers.CharField(allow_null=True))
     def get_actor(self, event) -> str | None:
         return getattr(event.actor, "username", None)
 
 
 # --- Services ------------------------------------------------------------------
 
-class ServiceSerializer(serializers.ModelSerializer):
+class ServiceSerializer(JSONTypes, serializers.ModelSerializer):
     team = VisibleTeamField(help_text="Slug of the owning team; you must lead or manage it.")
 
     class Meta:

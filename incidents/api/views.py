@@ -56,7 +56,10 @@ NUMBER = OpenApiParameter(
 TRANSITION = OpenApiParameter(
     "transition", str, OpenApiParameter.PATH, enum=TRANSITIONS, description="The lifecycle transition to fire."
 )
-ILLEGAL = OpenApiResponse(description='Illegal now: `{"detail", "code": "illegal_transition", "status", "allowed"}`.')
+ILLEGAL = OpenApiResponse(
+    response={"$ref": "#/components/schemas/IllegalTransition"},  # config.schema adds the component
+    description='Illegal now: `{"detail", "code": "illegal_transition", "status", "allowed"}`.',
+)
 
 
 def find_incident(request, number: str, queryset=None) -> Incident:
@@ -207,7 +210,9 @@ def role_candidates(user, incident: Incident):
 
 @extend_schema_view(
     get=extend_schema(summary="Who holds which role on an incident", parameters=[NUMBER]),
-    post=extend_schema(summary="Give someone a role (a single-seat role changes hands)", parameters=[NUMBER]),
+    post=extend_schema(summary="Give someone a role (a single-seat role changes hands)", parameters=[NUMBER],
+                       responses={201: RoleSerializer, 200: OpenApiResponse(
+                           RoleSerializer, description="They already hold it: nothing changed.")}),
 )
 class IncidentRoles(IncidentSubresource, generics.ListCreateAPIView):
     serializer_class = RoleSerializer

@@ -5,10 +5,17 @@ belong to and the people who share one with them; staff see everyone. A team
 the caller cannot see is a 404; one they see but may not change is a 403.
 """
 
+import secrets
+
 from django.db.models import Q
 from django.urls import path
 from django.utils.text import slugify
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import generics, status
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
@@ -16,7 +23,7 @@ from rest_framework.response import Response
 from ..models import Membership, Team, User
 from ..permissions import require_team_manager
 from ..services import create_team, create_user, remove_membership, set_membership, update_team
-from .people_serializers import (
+from .serializers.people import (
     MembershipSerializer,
     TeamSerializer,
     TeamUpdateSerializer,
@@ -107,7 +114,8 @@ class TeamList(generics.ListCreateAPIView):
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
         if not fields.get("slug"):
-            fields["slug"] = slugify(fields["name"])[:60]
+            # A name without ASCII letters or digits (say 日本) makes no slug: one is made up, and the answer says it.
+            fields["slug"] = slugify(fields["name"])[:60] or f"team-{secrets.token_hex(4)}"
         team = create_team(by=request.user, **fields)
         return Response(TeamSerializer(team).data, status=status.HTTP_201_CREATED)
 
@@ -136,7 +144,9 @@ class TeamDetail(generics.GenericAPIView):
 
 @extend_schema_view(
     get=extend_schema(summary="A team's members", parameters=[SLUG]),
-    post=extend_schema(summary="Add a member or change their role (leads, managers, staff)", parameters=[SLUG]),
+    post=extend_schema(summary="Add a member or change their role (leads, managers, staff)", parameters=[SLUG],
+                       responses={201: MembershipSerializer, 200: OpenApiResponse(
+                           MembershipSerializer, description="Already a member: the role as it now is.")}),
 )
 class TeamMembers(generics.ListCreateAPIView):
     serializer_class = MembershipSerializer

@@ -10,18 +10,26 @@ from datetime import timedelta
 
 from django.urls import path
 from django.utils import timezone as djtz
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import generics, status
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
+
+from core.instants import PATTERN as INSTANT_PATTERN
+from core.instants import RANGE
 
 from ..models import Team
 from ..permissions import require_team_manager
 from ..queries import visible_overrides, visible_rotations
 from ..schedule import final_shifts, rotation_queryset, who_is_on_call
 from ..services import create_override, create_rotation, delete_override
-from .schedule_serializers import (
+from .serializers.schedules import (
     OnCallSerializer,
     OverrideInputSerializer,
     OverrideSerializer,
@@ -34,6 +42,13 @@ from .schedule_serializers import (
 MAX_WINDOW = timedelta(days=400)
 DEFAULT_WINDOW = timedelta(days=28)
 ID = OpenApiParameter("id", int, OpenApiParameter.PATH)
+TEAM = OpenApiParameter("team", str, description="A team's slug: only its rotations.")
+# An instant asked for: ISO 8601 with an offset, in the years Vigil accepts (core.instants).
+INSTANT = {"type": "string", "format": "date-time", "pattern": INSTANT_PATTERN}
+
+
+def _instant(name: str, description: str) -> OpenApiParameter:
+    return OpenApiParameter(name, INSTANT, description=f"{description}; {RANGE}.")
 
 
 def _find_rotation(request, pk):
@@ -44,7 +59,9 @@ def _find_rotation(request, pk):
 
 
 @extend_schema_view(
-    get=extend_schema(summary="Rotations of your teams", parameters=[OpenApiParameter("team", str)]),
+    get=extend_schema(summary="Rotations of your teams", parameters=[
+        TEAM, OpenApiParameter("layer", str, description="A layer's name, e.g. primary: only its rotations."),
+    ]),
     post=extend_schema(summary="Create a rotation (team leads, managers, staff)", request=RotationInputSerializer,
                        responses={201: RotationSerializer}),
 )
@@ -81,8 +98,9 @@ class RotationDetail(generics.RetrieveAPIView):
 
 @extend_schema(
     summary="Final shifts of a rotation in a window, overrides applied",
-    parameters=[ID, OpenApiParameter("start", str, description="ISO 8601 with offset; default now"),
-                OpenApiParameter("end", str, description="ISO 8601 with offset; default start + 28 days")],
+    parameters=[ID, _instant("start", "ISO 8601 with an offset; default now"),
+                _instant("end", "ISO 8601 with an offset, after start and at most 400 days from it; "
+                                "default start + 28 days")],
     responses={200: ShiftSerializer(many=True)},
 )
 class RotationShifts(APIView):
@@ -101,7 +119,9 @@ class RotationShifts(APIView):
 
 @extend_schema_view(
     get=extend_schema(summary="Overrides of your teams' rotations",
-                      parameters=[OpenApiParameter("rotation", int), OpenApiParameter("team", str)]),
+                      parameters=[OpenApiParameter("rotation", {"type": "integer", "minimum": 1},
+                                                   description="A rotation's id: only its overrides."),
+                                  OpenApiParameter("team", str, description="A team's slug: only its overrides.")]),
     post=extend_schema(summary="Create an override (team members)", request=OverrideInputSerializer,
                        responses={201: OverrideSerializer}),
 )
@@ -113,7 +133,8 @@ class OverrideList(generics.ListCreateAPIView):
         qs = visible_overrides(self.request.user)
         params = self.request.query_params
         if rotation := params.get("rotation"):
-            if not (rotation.isascii() and rotation.isdigit()):  # isdigit() alone passes "²", which int() refuses
+            # isdigit() alone passes "²", which int() refuses; 0 is no id.
+            if not (rotation.isascii() and rotation.isdigit()) or int(rotation) < 1:
                 raise ValidationError({"rotation": "Give a rotation id."})
             qs = qs.filter(rotation_id=int(rotation))
         if team := params.get("team"):
@@ -150,13 +171,16 @@ class OverrideDetail(generics.RetrieveDestroyAPIView):
 
 @extend_schema(
     summary="Who is on call at an instant, per rotation",
-    parameters=[OpenApiParameter("at", str, description="ISO 8601 with offset; default now"),
+    parameters=[_instant("at", "ISO 8601 with an offset; default now"),
                 OpenApiParameter("team", str, description="A team slug; default all your teams")],
-    responses={200: OnCallSerializer(many=True)},
+    responses={200: OnCallSerializer(many=True),
+               404: OpenApiResponse(description="No team with that slug among your teams.")},
 )
 class OnCallNow(APIView):
     def get(self, request):
-        window = ShiftWindowSerializer(data={"start": request.query_params["at"]} if "at" in request.query_params else {})
+        # An empty ?at= is no at (now), as an empty ?start= is for the shifts and empty filters are everywhere.
+        at = request.query_params.get("at")
+        window = ShiftWindowSerializer(data={"start": at} if at else {})
         if not window.is_valid():
             raise ValidationError({"at": window.errors["start"]})
         at = window.validated_data.get("start") or djtz.now()

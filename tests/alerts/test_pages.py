@@ -172,3 +172,16 @@ def test_a_maintenance_window_in_year_one_is_a_form_error_and_the_page_still_wor
     assert "outside the dates Vigil accepts" in response.content.decode()
     assert not MaintenanceWindow.objects.exists()
     assert client.get("/services/checkout/integrations/").status_code == 200
+
+
+def test_alert_times_are_in_the_readers_zone_labelled_with_the_teams_beside(client, checkout, alice, events):
+    """Alice reads in Europe/Oslo; her team keeps Europe/Berlin time, which reads the same: one label."""
+    from alerts.services import AlertEvent, ingest_event
+
+    alice.timezone = "America/New_York"
+    alice.save(update_fields=["timezone"])
+    ingest_event(integration=events, event=AlertEvent(action="trigger", dedup_key="k", summary="Disk full",
+                                                      source="db1", severity="error"))
+    client.force_login(alice)
+    page = client.get("/services/checkout/alerts/").content.decode()
+    assert "America/New_York" in page and "team time" in page

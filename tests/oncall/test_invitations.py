@@ -57,3 +57,17 @@ def test_nobody_without_an_email_address_is_mailed(api, sam, django_capture_on_c
     with django_capture_on_commit_callbacks(execute=True):
         api.as_user(sam).post("/api/v1/users/", {"username": "nomail"}, format="json")
     assert mail.outbox == []
+
+
+def test_a_person_added_in_the_admin_without_a_password_is_invited(client, sam, django_capture_on_commit_callbacks):
+    client.force_login(sam)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/admin/oncall/user/add/", {
+            "username": "olga", "email": "olga@example.com", "full_name": "Olga O", "timezone": "UTC",
+            "usable_password": "false",
+        })
+    assert response.status_code == 302, response.content.decode()[:2000]
+    olga = User.objects.get(username="olga")
+    assert not olga.has_usable_password()
+    assert [m.to for m in mail.outbox] == [["olga@example.com"]]
+    assert LINK.search(mail.outbox[0].body)

@@ -2,21 +2,24 @@
 
 from rest_framework import serializers
 
-from ..models import Membership, Team, User
-from ..queries import UNKNOWN_MEMBER, addable_members
+from config.api import JSONTypes
+
+from ...models import Membership, Team, User
+from ...queries import UNKNOWN_MEMBER, addable_members
 
 
-class UserSerializer(serializers.ModelSerializer):
+class UserSerializer(JSONTypes, serializers.ModelSerializer):
     class Meta:
         model = User
         fields = ["username", "email", "full_name", "timezone", "is_active"]
         read_only_fields = ["is_active"]
 
 
-class TeamSerializer(serializers.ModelSerializer):
+class TeamSerializer(JSONTypes, serializers.ModelSerializer):
     slug = serializers.SlugField(
         max_length=60, required=False,
-        help_text="Stable reference used in URLs; made from the name when left out. Fixed once created.",
+        help_text="Stable reference used in URLs; made from the name when left out (made up if the name has no "
+                  "ASCII letters or digits). Fixed once created.",
     )
 
     class Meta:
@@ -29,7 +32,7 @@ class TeamUpdateSerializer(TeamSerializer):
     slug = serializers.SlugField(read_only=True)
 
 
-class MembershipSerializer(serializers.ModelSerializer):
+class MembershipSerializer(JSONTypes, serializers.ModelSerializer):
     """A member by username. Only staff may add staff: to anyone else an administrator's
     username reads exactly as one that does not exist, so usernames cannot be probed."""
 

@@ -3,16 +3,60 @@
 import zoneinfo
 from datetime import datetime
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone as djtz
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from config.api import JSONTypes
 from core.instants import in_range, range_message
+from core.text import validate_one_line
 
-from ..models import Override, Rotation, User
-from ..models.people import validate_timezone
-from ..models.schedule import parse_shift_length, validate_restrictions
-from ..queries import participants_at
+from ...models import Override, Rotation, User
+from ...models.people import validate_timezone
+from ...models.schedule import parse_shift_length, validate_restrictions
+from ...queries import participants_at
+
+# What the schema can say of a shift length, a local hand-off and restrictions; the parsers
+# say the rest (a shift lasts an hour to a year; the date must exist).
+SHIFT_LENGTH = r"^P(?:[0-9]+W(?:[0-9]+D)?(?:T[0-9]+H)?|[0-9]+D(?:T[0-9]+H)?|T[0-9]+H)$"
+LOCAL_DATE_TIME = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,6})?)?$"
+HH_MM = {"type": "string", "pattern": "^(?:[01][0-9]|2[0-3]):[0-5][0-9]$", "example": "09:00"}
+RESTRICTIONS = {
+    "type": "array",
+    "description": "Weekly local windows the rotation covers, e.g. [{\"days\": [0,1,2,3,4], \"start\": \"09:00\", "
+                   "\"end\": \"17:00\"}] (Monday = 0); an end not after its start runs past midnight. Empty: always.",
+    "items": {
+        "type": "object",
+        "properties": {
+            "days": {"type": "array", "minItems": 1, "items": {"type": "integer", "minimum": 0, "maximum": 6}},
+            "start": HH_MM,
+            "end": HH_MM,
+        },
+        "required": ["days", "start", "end"],
+        "additionalProperties": False,
+    },
+}
+
+
+@extend_schema_field(RESTRICTIONS)
+class RestrictionsField(serializers.JSONField):
+    """Restrictions, documented by their shape (``oncall.models.schedule.validate_restrictions`` checks it)."""
+
+
+@extend_schema_field({"type": "string", "pattern": SHIFT_LENGTH, "example": "P7D"})
+class ShiftLengthField(serializers.CharField):
+    """A shift length, documented by its canonical form (``parse_shift_length`` checks it)."""
+
+
+@extend_schema_field({"type": "string", "pattern": LOCAL_DATE_TIME, "example": "2026-03-02T09:00"})
+class LocalDateTimeField(serializers.CharField):
+    """A wall-clock date-time, documented by its canonical form (``_parse_local`` reads it, a little more leniently)."""
+
+
+class UsernameListField(serializers.ListField):
+    """Usernames, each once: ``validate_participants`` refuses a repeat, and the schema says ``uniqueItems``."""
+
+    unique_items = True
 
 
 class RotationSerializer(serializers.ModelSerializer):
@@ -20,6 +64,7 @@ class RotationSerializer(serializers.ModelSerializer):
     participants = serializers.SerializerMethodField(help_text="Usernames in order, as in force now.")
     shift_length = serializers.CharField(help_text="ISO 8601 duration: whole hours, days or weeks (P7D, PT12H).")
     handoff_at = serializers.SerializerMethodField(help_text="Local date-time of the first hand-off.")
+    restrictions = RestrictionsField(read_only=True)
 
     class Meta:
         model = Rotation
@@ -49,18 +94,22 @@ def _parse_local(value: str) -> datetime:
     return parsed
 
 
-class RotationInputSerializer(serializers.Serializer):
+class RotationInputSerializer(JSONTypes, serializers.Serializer):
     team = serializers.SlugField(help_text="The team's slug.")
-    name = serializers.CharField(max_length=120)
+    name = serializers.CharField(max_length=120, validators=[validate_one_line])
     layer = serializers.SlugField(max_length=60, default=Rotation.PRIMARY,
                                   help_text="primary, secondary or any named layer.")
-    participants = serializers.ListField(child=serializers.CharField(), allow_empty=False,
-                                         help_text="Usernames in hand-off order.")
-    shift_length = serializers.CharField(help_text="ISO 8601 duration: 'P7D', 'P1W', 'PT12H'.")
-    handoff_at = serializers.CharField(help_text="Local date-time of the first hand-off, e.g. '2026-03-02T09:00'.")
-    timezone = serializers.CharField(help_text="IANA zone, e.g. 'Europe/Berlin'.")
+    participants = UsernameListField(child=serializers.CharField(), allow_empty=False,
+                                     help_text="Usernames in hand-off order, each once.")
+    shift_length = ShiftLengthField(
+        help_text="ISO 8601 duration of whole hours, days or weeks, from an hour to a year: 'P7D', 'P1W', 'PT12H'.",
+    )
+    handoff_at = LocalDateTimeField(
+        help_text="Local date-time of the first hand-off, without an offset, e.g. '2026-03-02T09:00'.",
+    )
+    timezone = serializers.CharField(help_text="IANA zone, e.g. 'Europe/Berlin'.", validators=[validate_timezone])
     ends_at = serializers.DateTimeField(required=False, allow_null=True)
-    restrictions = serializers.JSONField(required=False, default=list)
+    restrictions = RestrictionsField(required=False, default=list)
 
     def validate_team(self, slug):
         team = self.context["teams"].filter(slug=slug).first()
@@ -86,13 +135,6 @@ class RotationInputSerializer(serializers.Serializer):
 
     def validate_handoff_at(self, value):
         return _parse_local(value)
-
-    def validate_timezone(self, value):
-        try:
-            validate_timezone(value)
-        except DjangoValidationError as exc:
-            raise serializers.ValidationError(exc.messages) from exc
-        return value
 
     def validate_restrictions(self, value):
         try:
@@ -157,7 +199,7 @@ class OverrideSerializer(serializers.ModelSerializer):
         fields = ["id", "rotation", "team", "user", "start", "end", "reason", "created_at"]
 
 
-class OverrideInputSerializer(serializers.Serializer):
+class OverrideInputSerializer(JSONTypes, serializers.Serializer):
     rotation = serializers.IntegerField(help_text="The rotation's id.")
     user = serializers.CharField(help_text="Username of the person taking the time.")
     start = serializers.DateTimeField()
