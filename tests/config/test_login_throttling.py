@@ -21,7 +21,7 @@ def test_the_right_password_is_refused_after_repeated_wrong_ones(client, setting
     assert _log_in(client, url, user.username, WRONG).status_code == 429  # the fifth locks
     locked = _log_in(client, url, user.username, RIGHT)
     assert locked.status_code == 429
-    assert b"Too many failed log-ins" in locked.content
+    assert b"Too many failed log-ins" in locked.content and b"Try again in 15 minutes" in locked.content
     assert "_auth_user_id" not in client.session
 
 
