@@ -1,4 +1,4 @@
-"""Pages for integrations, maintenance windows and alerts of a service. Thin: forms validate, services write."""
+"""Pages for the integrations and alerts of a service. Thin: forms validate, services write."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -7,10 +7,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
-from incidents.forms import MaintenanceWindowForm
-from incidents.models import MaintenanceWindow, Service
-from incidents.queries import maintenance_windows_for
-from incidents.services import maintenance as maintenance_services
+from incidents.models import Service
 from oncall.permissions import can_manage_team, require_team_manager
 
 from . import queries as alert_queries
@@ -37,7 +34,7 @@ def _apply_errors(form, exc: ValidationError):
 def integration_list(request, slug):
     service = _service(request, slug)
     can_manage = can_manage_team(request.user, service.team)
-    form, window_form = IntegrationForm(), MaintenanceWindowForm()
+    form = IntegrationForm()
     if request.method == "POST":
         require_team_manager(request.user, service.team, to="change its integrations")
         action = request.POST.get("action")
@@ -53,22 +50,9 @@ def integration_list(request, slug):
                 else:
                     request.session[_SHOWN_KEY] = [integration.pk, key]
                     return redirect("service-integration-detail", slug=service.slug, pk=integration.pk)
-        elif action == "maintenance":
-            window_form = MaintenanceWindowForm(request.POST)
-            if window_form.is_valid():
-                maintenance_services.create_maintenance_window(service=service, by=request.user, **window_form.cleaned_data)
-                messages.success(request, "Maintenance window planned.")
-                return redirect("service-integrations", slug=service.slug)
-        elif action == "end-maintenance":
-            window_id = request.POST.get("window", "")
-            window = get_object_or_404(MaintenanceWindow, service=service, pk=window_id if window_id.isascii() and window_id.isdigit() else 0)
-            maintenance_services.end_maintenance_window(window=window, by=request.user)
-            messages.success(request, "Maintenance window ended.")
-            return redirect("service-integrations", slug=service.slug)
     return render(request, "alerts/list.html", {
-        "service": service, "can_manage": can_manage, "form": form, "window_form": window_form,
+        "service": service, "can_manage": can_manage, "form": form,
         "integrations": alert_queries.integrations_for(request.user).filter(service=service),
-        "windows": maintenance_windows_for(service)[:20],
     })
 
 

@@ -210,6 +210,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Incident management: incidents, alerts, on-call, escalation, postmortems, reports.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # core.ids.IdConverter (<id:pk>): a positive integer of at most 18 digits.
+    "PATH_CONVERTER_OVERRIDES": {"id": {"type": "integer", "minimum": 0, "maximum": 999999999999999999}},
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

@@ -7,4 +7,9 @@ class CoreConfig(AppConfig):
     name = "core"
 
     def ready(self):
+        from django.urls import register_converter
+
         from . import checks  # noqa: F401 — registers the checks
+        from .ids import IdConverter
+
+        register_converter(IdConverter, "id")

@@ -15,8 +15,9 @@ urlpatterns = [
     path("incidents/<str:number>/notes/", views.incident_note, name="incident-note"),
     path("incidents/<str:number>/updates/", views.incident_update, name="incident-update"),
     path("incidents/<str:number>/roles/", views.incident_role_assign, name="incident-role-assign"),
-    path("incidents/<str:number>/roles/<int:pk>/remove/", views.incident_role_remove,
+    path("incidents/<str:number>/roles/<id:pk>/remove/", views.incident_role_remove,
          name="incident-role-remove"),
     path("services/", views.service_list, name="service-list"),
     path("services/<slug:slug>/", views.service_detail, name="service-detail"),
+    path("services/<slug:slug>/maintenance/", views.service_maintenance, name="service-maintenance"),
 ]

@@ -32,7 +32,7 @@ class _TeamForm(forms.Form):
             if name in self.fields:
                 self.fields[name].queryset = members
         if "rotation" in self.fields:
-            self.fields["rotation"].queryset = Rotation.objects.filter(team=team).order_by("layer", "name")
+            self.fields["rotation"].queryset = Rotation.objects.filter(team=team).select_related("team").order_by("layer", "name")
         for name in ("start", "end"):
             if name in self.fields:
                 # Typed in the team's zone, whoever types it.

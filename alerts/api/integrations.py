@@ -17,6 +17,7 @@ from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 
 from config.api import JSONTypes
+from core.ids import parse_id
 from core.links import site_url
 from incidents.models import Service
 
@@ -203,13 +204,13 @@ class AlertList(generics.ListAPIView):
         if state := params.get("status"):
             qs = qs.filter(status=state)
         if integration := params.get("integration"):
-            qs = qs.filter(integration_id=integration if integration.isascii() and integration.isdigit() else 0)
+            qs = qs.filter(integration_id=parse_id(integration) or 0)  # no such id: no alerts
         return qs
 
 
 urlpatterns = [
     path("integrations/", IntegrationList.as_view(), name="integration-list"),
-    path("integrations/<int:pk>/", IntegrationDetail.as_view(), name="integration-detail"),
-    path("integrations/<int:pk>/rotate-key/", RotateKey.as_view(), name="integration-rotate-key"),
+    path("integrations/<id:pk>/", IntegrationDetail.as_view(), name="integration-detail"),
+    path("integrations/<id:pk>/rotate-key/", RotateKey.as_view(), name="integration-rotate-key"),
     path("alerts/", AlertList.as_view(), name="alert-list"),
 ]

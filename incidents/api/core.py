@@ -19,7 +19,7 @@ urlpatterns = [
     path("incidents/<str:number>/timeline/", views.IncidentTimeline.as_view(), name="api-incident-timeline"),
     path("incidents/<str:number>/notes/", views.IncidentNotes.as_view(), name="api-incident-notes"),
     path("incidents/<str:number>/roles/", views.IncidentRoles.as_view(), name="api-incident-roles"),
-    path("incidents/<str:number>/roles/<int:id>/", views.IncidentRoleDetail.as_view(), name="api-incident-role"),
+    path("incidents/<str:number>/roles/<id:id>/", views.IncidentRoleDetail.as_view(), name="api-incident-role"),
     path("incidents/<str:number>/updates/", views.IncidentUpdates.as_view(), name="api-incident-updates"),
     re_path(rf"^incidents/(?P<number>[^/]+)/(?P<transition>{_TRANSITION})/$", views.IncidentTransition.as_view(),
             name="api-incident-transition"),

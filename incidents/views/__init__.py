@@ -11,6 +11,7 @@ from .incident import (
     incident_update,
 )
 from .lists import dashboard, incident_list, service_detail, service_list
+from .maintenance import service_maintenance
 
 __all__ = [
     "dashboard",
@@ -25,4 +26,5 @@ __all__ = [
     "incident_update",
     "service_detail",
     "service_list",
+    "service_maintenance",
 ]

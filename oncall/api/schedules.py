@@ -21,6 +21,7 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.ids import parse_id
 from core.instants import PATTERN as INSTANT_PATTERN
 from core.instants import RANGE
 
@@ -133,10 +134,10 @@ class OverrideList(generics.ListCreateAPIView):
         qs = visible_overrides(self.request.user)
         params = self.request.query_params
         if rotation := params.get("rotation"):
-            # isdigit() alone passes "²", which int() refuses; 0 is no id.
-            if not (rotation.isascii() and rotation.isdigit()) or int(rotation) < 1:
+            rotation_id = parse_id(rotation)
+            if rotation_id is None:
                 raise ValidationError({"rotation": "Give a rotation id."})
-            qs = qs.filter(rotation_id=int(rotation))
+            qs = qs.filter(rotation_id=rotation_id)
         if team := params.get("team"):
             qs = qs.filter(rotation__team__slug=team)
         return qs.order_by("start_at", "id")
@@ -194,9 +195,9 @@ class OnCallNow(APIView):
 
 urlpatterns = [
     path("rotations/", RotationList.as_view(), name="api-rotations"),
-    path("rotations/<int:pk>/", RotationDetail.as_view(), name="api-rotation"),
-    path("rotations/<int:pk>/shifts/", RotationShifts.as_view(), name="api-rotation-shifts"),
+    path("rotations/<id:pk>/", RotationDetail.as_view(), name="api-rotation"),
+    path("rotations/<id:pk>/shifts/", RotationShifts.as_view(), name="api-rotation-shifts"),
     path("overrides/", OverrideList.as_view(), name="api-overrides"),
-    path("overrides/<int:pk>/", OverrideDetail.as_view(), name="api-override"),
+    path("overrides/<id:pk>/", OverrideDetail.as_view(), name="api-override"),
     path("oncall/", OnCallNow.as_view(), name="api-oncall"),
 ]

@@ -6,7 +6,6 @@ import pytest
 
 from alerts.models import Alert, Integration
 from alerts.services import AlertEvent, create_integration, ingest_event
-from incidents.models import MaintenanceWindow
 from tests.factories import ServiceFactory
 
 pytestmark = pytest.mark.django_db
@@ -163,23 +162,3 @@ def test_alert_list_filters_by_service_and_incident(api, alice, checkout):
     assert api.get("/api/v1/alerts/?integration=PD").json()["count"] == 0
     assert api.get("/api/v1/alerts/?integration=²").json()["count"] == 0
     assert Alert.objects.count() == 1
-
-
-def test_maintenance_windows_through_the_api(api, alice, bob, checkout):
-    body = {"service": "checkout", "starts_at": "2030-01-01T10:00:00Z", "ends_at": "2030-01-01T12:00:00Z",
-            "reason": "upgrade"}
-    assert api.as_user(bob).post("/api/v1/maintenance-windows/", body, format="json").status_code == 403
-    response = api.as_user(alice).post("/api/v1/maintenance-windows/", body, format="json")
-    assert response.status_code == 201
-    assert response.json()["created_by"] == "alice"
-    bad = api.post("/api/v1/maintenance-windows/", {**body, "ends_at": "2030-01-01T09:00:00Z"}, format="json")
-    assert bad.status_code == 400
-
-
-@pytest.mark.parametrize("field, value", [("starts_at", "0001-01-01T00:00:00Z"), ("ends_at", "9999-12-31T23:00:00Z")])
-def test_a_maintenance_window_beyond_the_dates_vigil_accepts_is_400(api, alice, checkout, field, value):
-    body = {"service": "checkout", "starts_at": "2030-01-01T10:00:00Z", "ends_at": "2030-01-01T12:00:00Z", field: value}
-    response = api.as_user(alice).post("/api/v1/maintenance-windows/", body, format="json")
-    assert response.status_code == 400
-    assert "outside the dates Vigil accepts" in response.json()[field][0]
-    assert not MaintenanceWindow.objects.exists()

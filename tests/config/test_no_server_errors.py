@@ -176,3 +176,27 @@ def test_no_admin_page_answers_garbage_with_a_500(world, sam):
                 failures.append(f"{method.upper()} {url} → {response.status_code}")
     assert sent >= 100, sent
     assert failures == []
+
+
+HUGE_ID = "9" * 23  # past a bigint: SQLite's driver refused to send it (OverflowError, a 500)
+
+
+@pytest.mark.parametrize("path", [
+    f"/api/v1/alerts/?integration={HUGE_ID}", f"/api/v1/overrides/?rotation={HUGE_ID}",
+    f"/api/v1/integrations/{HUGE_ID}/", f"/api/v1/rotations/{HUGE_ID}/", f"/api/v1/overrides/{HUGE_ID}/",
+    f"/api/v1/rotations/{'9' * 19}/shifts/",
+])
+def test_an_id_too_large_for_any_row_is_a_4xx(api, alice, path):
+    response = api.as_user(alice).get(path)
+    assert response.status_code in (200, 400, 404), response.content
+    if response.status_code == 200:
+        assert response.json()["count"] == 0
+
+
+def test_a_page_with_an_id_too_large_is_a_404(client, alice, payments):
+    from tests.factories import make_incident
+
+    incident = make_incident(team=payments, by=alice)
+    client.force_login(alice)
+    assert client.post(f"/incidents/{incident.number}/roles/{HUGE_ID}/remove/").status_code == 404
+    assert client.get(f"/services/checkout/integrations/{HUGE_ID}/").status_code == 404
