@@ -81,7 +81,7 @@ class IntegrationAdmin(NoDeleteMixin, HistoryAdmin):
 
     @admin.action(description="Rotate the key of the selected integrations")
     def rotate_keys(self, request, queryset):
-        for integration in queryset:
+        for integration in queryset.select_related("service"):
             key = integration_services.rotate_integration_key(integration=integration, by=request.user)
             messages.warning(request, f"New key for {integration} (shown once): {key}")
 

@@ -68,11 +68,7 @@ def integration_detail(request, slug, pk):
         key = shown[1]
         del request.session[_SHOWN_KEY]  # shown once
     form = IntegrationSettingsForm(kind=integration.kind, initial={
-        "name": integration.name, "enabled": integration.enabled, "auto_resolve": integration.auto_resolve,
-        "severity_map": integration.severity_map, "rate_per_second": integration.rate_per_second,
-        "burst": integration.burst, "interval_seconds": integration.interval_seconds,
-        "grace_seconds": integration.grace_seconds,
-    })
+        name: getattr(integration, name) for name in integration_services.UPDATABLE})
     if request.method == "POST":
         require_team_manager(request.user, service.team, to="change its integrations")
         if request.POST.get("action") == "rotate":

@@ -53,7 +53,7 @@ class RefuseUnstorableText:
         where = self._where(request)
         if where is not None:
             message = f"The {where} {MESSAGE}"
-            if request.path.startswith(("/api/", "/v2/")):
+            if request.path.startswith(_API_PATHS):
                 return JsonResponse({"detail": message, "code": "invalid"}, status=400)
             return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
         return self.get_response(request)

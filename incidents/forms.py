@@ -4,11 +4,12 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from core.forms import LocalDateTimeField
+from core.forms import LocalDateTimeField, local_moment
 from oncall.models import Team, User
 
 from .models import Category, IncidentStatus, RoleAssignment, Service, Severity, StatusUpdate
 from .queries import services_for
+from .services.maintenance import check_window
 
 
 class _DateTimeLocalInput(forms.DateTimeInput):
@@ -136,8 +137,8 @@ class IncidentFilterForm(_Form):
 
 class MaintenanceWindowForm(forms.Form):
     # In the reader's time zone, within the dates that can be stored and read back.
-    starts_at = LocalDateTimeField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
-    ends_at = LocalDateTimeField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    starts_at = local_moment()
+    ends_at = local_moment()
     reason = forms.CharField(max_length=255, required=False)
 
     def __init__(self, *args, **kwargs):
@@ -148,6 +149,9 @@ class MaintenanceWindowForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        if data.get("starts_at") and data.get("ends_at") and data["ends_at"] <= data["starts_at"]:
-            self.add_error("ends_at", "The window must end after it starts.")
+        if data.get("starts_at") and data.get("ends_at"):
+            try:
+                check_window(data["starts_at"], data["ends_at"])  # the services' own check
+            except ValidationError as exc:
+                apply_service_errors(self, exc)
         return data

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from django import forms
 from django.utils.timezone import override
 
-from core.forms import LOCAL_FORMATS, LOCAL_INPUT, LocalDateTimeField, local_moment  # noqa: F401
+from core.forms import LOCAL_FORMATS, LOCAL_INPUT, local_moment
 from core.instants import place, range_message, shown
 
 from .models import Rotation, User

@@ -11,16 +11,13 @@ know are accepted, kept on the alerts and counted per integration
 (``vigil_ingest_unknown_fields_total``).
 """
 
-import time
 from contextlib import contextmanager
 
-from django.conf import settings
 from django.http import JsonResponse
 from django.urls import path
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
-from config.observability import REQUEST_LATENCY, method_label, route_label
 from core.text import check_json_bytes, loads
 
 from .. import ratelimit
@@ -31,7 +28,6 @@ from ..queries import integration_for_key
 from ..services.ingest import ingest_event, ingest_events, ping_heartbeat
 
 MAX_BODY_BYTES = 512 * 1024
-_LATENCY_MIDDLEWARE = "config.observability.RequestLatencyMiddleware"
 
 
 class Refused(Exception):
@@ -102,7 +98,6 @@ def _respond(kind: str, handler):
 
     @csrf_exempt
     def view(request, *args, **kwargs):
-        started = time.perf_counter()
         try:
             integration_id, status, body, outcomes = handler(request, *args, **kwargs)
             for outcome in outcomes:
@@ -113,9 +108,6 @@ def _respond(kind: str, handler):
             response = JsonResponse(refused.body, status=refused.status)
             for name, value in refused.headers.items():
                 response[name] = value
-        if _LATENCY_MIDDLEWARE not in settings.MIDDLEWARE:
-            REQUEST_LATENCY.labels(route=route_label(request), method=method_label(request.method),
-                                   status=str(response.status_code)).observe(time.perf_counter() - started)
         return response
 
     return view

@@ -437,8 +437,6 @@ def _miss_heartbeat(pk: int, now: datetime) -> bool:
     locked = Integration.objects.select_for_update().select_related("service__team").get(pk=pk)
     if locked.heartbeat_state != HeartbeatState.UP or not locked.enabled or locked.due_at > now:
         return False
-    window_ends_at = (MaintenanceWindow.objects.filter(service_id=locked.service_id).active_at(now)
-                      .order_by("-ends_at").values_list("ends_at", flat=True).first())
     last = locked.last_ping_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     # upsert: a heartbeat missed through several windows is one suppressed alert, refreshed.
     event = AlertEvent(
@@ -448,9 +446,10 @@ def _miss_heartbeat(pk: int, now: datetime) -> bool:
                  "grace_seconds": locked.grace_seconds},
         upsert=True,
     )
-    # In a window the alert is stored as suppressed and pages no one (ingest_event finds the same window).
-    ingest_event(integration=locked, now=now, event=event)
-    if window_ends_at is not None:
+    # In a window the alert is stored as suppressed and pages no one.
+    if ingest_event(integration=locked, now=now, event=event).result == "suppressed":
+        window_ends_at = (MaintenanceWindow.objects.filter(service_id=locked.service_id).active_at(now)
+                          .order_by("-ends_at").values_list("ends_at", flat=True).first())
         # Still up, and checked again when the window ends, so a heartbeat
         # that stays silent after maintenance does open an incident.
         locked.due_at = window_ends_at

@@ -18,7 +18,7 @@ from .common import page
 @require_http_methods(["GET", "POST"])
 def service_maintenance(request, slug):
     # Another team's service does not exist for this reader: 404, not 403.
-    service = get_object_or_404(services_for(request.user).select_related("team"), slug=slug)
+    service = get_object_or_404(services_for(request.user), slug=slug)
     form = MaintenanceWindowForm()
     if request.method == "POST":
         require_team_manager(request.user, service.team, to="plan its maintenance")

@@ -34,8 +34,10 @@ class UserAdmin(NoDeleteMixin, DjangoUserAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            # Django's account fields (password, staff flag, permissions): no history, nothing listens.
-            super().save_model(request, obj, form, change)
+            # Django's change form has set the fields on obj (password, staff flag, name, zone…);
+            # the service saves them with the person's history. Groups and permissions follow in save_related.
+            with service_call():
+                services.update_user(user=obj, by=request.user, changed=list(form.changed_data))
             return
         data = form.cleaned_data
         with service_call():
@@ -85,9 +87,12 @@ class TeamAdmin(NoDeleteMixin, admin.ModelAdmin):
         team = formset.instance
         formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
         for row in formset.forms:
+            deleting = formset.can_delete and formset._should_delete_form(row)
+            if not deleting and not row.has_changed():
+                continue  # an untouched row costs nothing
             stored = Membership.objects.filter(pk=row.instance.pk).select_related("team").first()
             with service_call():
-                if formset.can_delete and formset._should_delete_form(row):
+                if deleting:
                     if stored is not None:
                         services.remove_membership(membership=stored, by=request.user)
                         formset.deleted_objects.append(stored)

@@ -1,7 +1,14 @@
 """Every write to people, teams and schedules goes through these functions."""
 
 from .handoffs import send_due_handoffs, send_shift_reminders
-from .people import create_team, create_user, remove_membership, set_membership, update_team
+from .people import (
+    create_team,
+    create_user,
+    remove_membership,
+    set_membership,
+    update_team,
+    update_user,
+)
 from .schedules import (
     accept_swap,
     calendar_token_for,
@@ -19,7 +26,7 @@ from .schedules import (
     write_handoff_note,
 )
 
-__all__ = ["create_team", "create_user", "remove_membership", "set_membership", "update_team"]
+__all__ = ["create_team", "create_user", "remove_membership", "set_membership", "update_team", "update_user"]
 __all__ += [
     "accept_swap",
     "calendar_token_for",

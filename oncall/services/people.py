@@ -41,6 +41,18 @@ def create_user(*, username: str, email: str = "", full_name: str = "", timezone
     return user
 
 
+@transaction.atomic
+def update_user(*, user: User, by, changed: list[str]) -> User:
+    """Save a person whose fields ``changed`` were set on ``user`` (the admin's change form): staff only,
+    recorded in the person's history with who changed what."""
+    if by is not None and not by.is_staff:
+        raise PermissionDenied("Only staff may change people's accounts.")
+    user._history_user = by
+    user._change_reason = "changed " + ", ".join(changed) if changed else "saved"
+    user.save()
+    return user
+
+
 def invitation_link(*, user: User, site_url: str | None = None) -> str:
     """The set-password page for ``user``: Django's password-reset token (expiring, single use)."""
     path = reverse("password_reset_confirm", kwargs={

@@ -107,8 +107,7 @@ class Command(BaseCommand):
             )
             for slug, name, team, desc, runbook in SERVICES
         }
-        leads = {team: next(p for u, _, _, t, r in PEOPLE if t == team and r == "lead" for p in [people[u]])
-                 for team in teams}
+        leads = {team: next(people[u] for u, _, _, t, r in PEOPLE if t == team and r == "lead") for team in teams}
         members = {team: [people[u] for u, _, _, t, _ in PEOPLE if t == team] for team in teams}
         self._seed_schedules(teams, members, now)
         keys = self._seed_integrations(services)
