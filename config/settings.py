@@ -5,6 +5,7 @@ Production: set DEBUG=0, SECRET_KEY, DATABASE_URL, REDIS_URL, ALLOWED_HOSTS;
 the process refuses to start without a SECRET_KEY when DEBUG is off.
 """
 
+import json
 from datetime import timedelta
 from pathlib import Path
 
@@ -51,6 +52,7 @@ INSTALLED_APPS = [
     "oncall",
     "incidents",
     "alerts",
+    "paging",
     "postmortems",
     "reporting",
     "demo",
@@ -219,6 +221,12 @@ SPECTACULAR_SETTINGS = {
     # (a title may not be blank); and they are documented as JSON, which API.md promises
     # (the form parsers stay for the browser, but a form cannot carry null or nesting).
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several models have a field called "kind": name the enums after what they list.
+    "ENUM_NAME_OVERRIDES": {
+        "ContactMethodKindEnum": "paging.models.ContactMethod.Kind",
+        "IntegrationKindEnum": "alerts.models.IntegrationKind",
+        "NotificationKindEnum": "paging.models.Notification.Kind",
+    },
     "PARSER_WHITELIST": ["config.parsers.JSONParser"],
     # The errors every operation can answer (config.schema), then the ingest endpoints: plain
     # Django views with the foreign formats' own shapes and errors.
@@ -234,7 +242,12 @@ REDIS_URL = env_str("REDIS_URL", "")
 CELERY_BROKER_DIR = Path(env_str("CELERY_BROKER_DIR", str(BASE_DIR / ".broker")))
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
+    # Tasks are acknowledged late: one a worker held when it died goes back to the queue after
+    # this long (a worker re-queues such tasks when it starts, and about every 100 s). The paging
+    # sweep does not wait for that: it advances and delivers whatever is due every few seconds.
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict = {
+        "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT_SECONDS", 3600, minimum=1),
+    }
 else:
     # Embedded: kombu's filesystem transport needs no server; worker and beat
     # exchange messages through files in .broker/.
@@ -316,3 +329,64 @@ if not DEBUG:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     X_FRAME_OPTIONS = "DENY"
+
+# --- Paging (paging app) ---------------------------------------------------------
+# The sweep advances due escalations and delivers due messages a lost task left behind.
+PAGING_SWEEP_SECONDS = env_int("PAGING_SWEEP_SECONDS", 5, minimum=1)
+# How long a page's one-click acknowledge link, and its SMS reply code, keep working.
+PAGING_ACK_LINK_HOURS = env_int("PAGING_ACK_LINK_HOURS", 24, minimum=1)
+# A delivery owns its message for this long while it sends; a worker that dies mid-send leaves it to
+# the sweep after that. Keep it above the slowest send (about 2 × PAGING_HTTP_TIMEOUT_SECONDS per
+# SMS provider), or a slow send may be sent again.
+PAGING_DELIVERY_LEASE_SECONDS = env_int("PAGING_DELIVERY_LEASE_SECONDS", 30, minimum=5)
+# A failed attempt is tried again after 10 s, 20 s, 40 s, … until PAGING_MAX_ATTEMPTS attempts in all.
+PAGING_RETRY_BASE_SECONDS = env_int("PAGING_RETRY_BASE_SECONDS", 10, minimum=1)
+PAGING_MAX_ATTEMPTS = env_int("PAGING_MAX_ATTEMPTS", 5, minimum=1)
+# Each network call of a channel (Slack, webhooks, SMS and voice providers; SMTP too when
+# EMAIL_TIMEOUT is not set) gives up after this many seconds of silence, and the attempt is retried.
+PAGING_HTTP_TIMEOUT_SECONDS = env_float("PAGING_HTTP_TIMEOUT_SECONDS", 10, minimum=0.1)
+# Slack: a bot token (xoxb-…, scope chat:write) for contact methods naming a member id (U…/W…);
+# incoming-webhook URLs need nothing here. SLACK_API_URL is for a proxy or a test server.
+SLACK_BOT_TOKEN = env_str("SLACK_BOT_TOKEN", "")
+SLACK_API_URL = env_str("SLACK_API_URL", "https://slack.com/api").rstrip("/")
+
+
+def _sms_providers() -> list[dict]:
+    """Twilio-compatible SMS and voice providers, tried in this order (paging.channels.sms).
+
+    PAGING_SMS_PROVIDERS is a JSON list of {name, base_url, account_sid, auth_token, from};
+    TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM, when set, add Twilio itself last.
+    """
+    raw = env_str("PAGING_SMS_PROVIDERS", "[]")
+    try:
+        providers = json.loads(raw)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"PAGING_SMS_PROVIDERS is not JSON ({exc}); give a list of "
+                                   '{"name", "base_url", "account_sid", "auth_token", "from"} objects') from None
+    if not isinstance(providers, list):
+        raise ImproperlyConfigured("PAGING_SMS_PROVIDERS must be a JSON list of provider objects")
+    twilio = [env_str(name) for name in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM")]
+    if any(twilio):
+        if not all(twilio):
+            raise ImproperlyConfigured("Set all of TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM, or none")
+        providers.append({"name": "twilio", "base_url": "https://api.twilio.com", "account_sid": twilio[0],
+                          "auth_token": twilio[1], "from": twilio[2]})
+    keys = ("name", "base_url", "account_sid", "auth_token", "from")
+    for index, provider in enumerate(providers):
+        if not isinstance(provider, dict) or not all(isinstance(provider.get(k), str) and provider[k] for k in keys):
+            raise ImproperlyConfigured(f"PAGING_SMS_PROVIDERS[{index}] needs non-empty strings {', '.join(keys)}")
+        if not provider["base_url"].startswith(("https://", "http://")):
+            raise ImproperlyConfigured(f"PAGING_SMS_PROVIDERS[{index}].base_url must start with https://")
+        if not (provider["from"].startswith("+") and provider["from"][1:].isdigit()):
+            raise ImproperlyConfigured(f"PAGING_SMS_PROVIDERS[{index}].from must be an E.164 number (+ and digits)")
+    names = [p["name"] for p in providers]
+    if len(set(names)) != len(names):
+        raise ImproperlyConfigured(f"PAGING_SMS_PROVIDERS: each provider needs its own name (got {names})")
+    return [{k: p[k].rstrip("/") if k == "base_url" else p[k] for k in keys} for p in providers]
+
+
+PAGING_SMS_PROVIDERS = _sms_providers()
+# httpx logs each request's URL at INFO; a Slack incoming-webhook URL is a secret, so only its warnings.
+LOGGING["loggers"]["httpx"] = {"level": "WARNING"}
+CELERY_BEAT_SCHEDULE["paging-sweep"] = {"task": "paging.tasks.sweep",
+                                        "schedule": timedelta(seconds=PAGING_SWEEP_SECONDS)}

@@ -10,6 +10,7 @@ api_v1 = [
     path("", include("oncall.api.urls")),
     path("", include("incidents.api.urls")),
     path("", include("alerts.api.urls")),
+    path("", include("paging.api.urls")),
 ]
 
 urlpatterns = [
@@ -23,6 +24,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("metrics", observability.metrics_view, name="metrics"),
     path("healthz", observability.healthz, name="healthz"),
+    path("", include("paging.urls")),
     path("", include("alerts.urls")),
     path("", include("oncall.urls")),
     path("", include("incidents.urls")),

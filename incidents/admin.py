@@ -27,6 +27,7 @@ from .models import (
     Incident,
     MaintenanceWindow,
     Note,
+    Responder,
     RoleAssignment,
     Service,
     Severity,
@@ -61,8 +62,19 @@ class ServiceAdmin(NoDeleteMixin, HistoryAdmin):
     list_filter = ["team"]
     list_select_related = ["team"]
     search_fields = ["name", "slug"]
-    fields = ["slug", "name", "team", "description", "runbook_url", "runbook"]
+    fields = ["slug", "name", "team", "description", "runbook_url", "runbook", "escalation"]
+    readonly_fields = ["escalation"]
     prepopulated_fields = {"slug": ("name",)}
+
+    @admin.display(description="Escalation policies")
+    def escalation(self, obj):
+        """Chosen on the service's page or through the API (``escalation_policy``, ``escalation_policies``)."""
+        if obj.pk is None:
+            return "—"
+        default = obj.escalation_policy.name if obj.escalation_policy_id else "none (the team's default)"
+        per = [f"{sp.severity.name}: {sp.policy.name}"
+               for sp in obj.severity_policies.select_related("severity", "policy").order_by("severity__rank")]
+        return "; ".join([f"default: {default}", *per])
 
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
@@ -71,7 +83,8 @@ class ServiceAdmin(NoDeleteMixin, HistoryAdmin):
                 saved = services.update_service(service=obj, by=request.user, reason="changed in the admin",
                                                 **{name: data[name] for name in form.changed_data})
             else:
-                saved = services.create_service(by=request.user, **{name: data[name] for name in self.fields})
+                saved = services.create_service(by=request.user, **{name: data[name] for name in self.fields
+                                                                          if name in data})
         adopt(obj, saved)
 
 
@@ -183,6 +196,15 @@ class RoleAssignmentAdmin(ReadOnlyHistoryAdmin):
     list_display = ["incident", "role", "user", "assigned_by", "assigned_at"]
     list_filter = ["role"]
     list_select_related = ["incident", "user", "assigned_by"]
+
+
+@admin.register(Responder)
+class ResponderAdmin(ReadOnlyAdmin):
+    """Read-only: people become responders by being paged, escalated to or given a role."""
+
+    list_display = ["incident", "user", "via", "added_by", "added_at"]
+    list_filter = ["via"]
+    list_select_related = ["incident", "user", "added_by"]
 
 
 @admin.register(Note)

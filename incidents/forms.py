@@ -2,10 +2,11 @@
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.utils import timezone
 
 from core.forms import LocalDateTimeField, local_moment
-from oncall.models import Team, User
+from oncall.models import EscalationPolicy, Team, User
 
 from .models import Category, IncidentStatus, RoleAssignment, Service, Severity, StatusUpdate
 from .queries import services_for
@@ -84,6 +85,25 @@ class IncidentCreateForm(_IncidentFieldsForm):
             self.fields["team"].initial = teams[0].pk
 
 
+class QuickDeclareForm(_Form):
+    """The dashboard's short declare form: what, how bad, whose, and whether the declarer takes command."""
+
+    id_prefix = "quick"
+    title = forms.CharField(max_length=255, widget=forms.TextInput(attrs={"placeholder": "What is broken?"}))
+    severity = forms.ModelChoiceField(queryset=Severity.objects.all(), empty_label="Choose a severity")
+    team = forms.ModelChoiceField(queryset=Team.objects.none(), empty_label="Choose a team")
+    commander = forms.BooleanField(required=False, initial=True, label="I'm the commander",
+                                   help_text="You command it, and it starts acknowledged by you.")
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        teams = Team.objects.visible_to(user).distinct()
+        self.fields["team"].queryset = teams
+        # Most people are in one team: choose it for them.
+        if not self.is_bound and len(teams) == 1:
+            self.fields["team"].initial = teams[0].pk
+
+
 class IncidentEditForm(_IncidentFieldsForm):
     reason = forms.CharField(max_length=100, required=False, help_text="Why, for the timeline.")
 
@@ -109,9 +129,13 @@ class RoleForm(_Form):
                              help_text="A filled role changes hands; experts accumulate.")
     user = forms.ModelChoiceField(queryset=User.objects.none(), label="Person")
 
-    def __init__(self, *args, team, **kwargs):
+    def __init__(self, *args, team, incident=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["user"].queryset = User.objects.filter(memberships__team=team, is_active=True).distinct()
+        # The incident's team, and anyone already responding to it (a paged expert from another team).
+        people = Q(memberships__team=team)
+        if incident is not None:
+            people |= Q(responding__incident=incident)
+        self.fields["user"].queryset = User.objects.filter(people, is_active=True).distinct().order_by("full_name", "username")
 
 
 class IncidentFilterForm(_Form):
@@ -155,3 +179,34 @@ class MaintenanceWindowForm(forms.Form):
             except ValidationError as exc:
                 apply_service_errors(self, exc)
         return data
+
+
+class ServicePoliciesForm(_Form):
+    """Which of its team's escalation policies a service uses: a default, and one per severity (optional)."""
+
+    escalation_policy = forms.ModelChoiceField(
+        queryset=EscalationPolicy.objects.none(), required=False, label="Escalation policy",
+        empty_label="The team's default policy",
+        help_text="Who is paged for this service's incidents, unless a severity below names another.",
+    )
+
+    def __init__(self, *args, service, **kwargs):
+        self.severities = list(Severity.objects.order_by("rank"))
+        current = {sp.severity_id: sp.policy_id for sp in service.severity_policies.all()}
+        kwargs.setdefault("initial", {"escalation_policy": service.escalation_policy_id,
+                                      **{f"sev_{s.name}": current.get(s.pk) for s in self.severities}})
+        super().__init__(*args, **kwargs)
+        policies = EscalationPolicy.objects.filter(team_id=service.team_id).order_by("name")
+        self.fields["escalation_policy"].queryset = policies
+        for sev in self.severities:
+            self.fields[f"sev_{sev.name}"] = forms.ModelChoiceField(
+                queryset=policies, required=False, label=f"For {sev.name} incidents",
+                empty_label="The service's policy (above)",
+            )
+        for field in self.fields.values():
+            field.label_from_instance = lambda p: f"{p.name} (the team's default)" if p.is_default else p.name
+
+    def service_kwargs(self) -> dict:
+        data = self.cleaned_data
+        return {"escalation_policy": data["escalation_policy"],
+                "escalation_policies": {s: data[f"sev_{s.name}"] for s in self.severities if data[f"sev_{s.name}"]}}

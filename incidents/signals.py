@@ -4,8 +4,11 @@ All are sent by ``incidents.services`` inside the transaction that made the
 change, so a receiver's own writes commit or roll back with it. Receivers
 that do slow I/O should queue it with ``transaction.on_commit``.
 
+``incident_updated`` adds ``changed``: the names of the fields that changed
+(``severity``, ``title``, …).
+
 Every signal is sent with ``incident`` (the locked, updated row), ``by`` (the
-acting user or None for the system) and ``transition`` (its name).
+acting user or None for the system), ``transition`` (its name) and ``now`` (when).
 """
 
 from django.dispatch import Signal
@@ -14,3 +17,4 @@ incident_created = Signal()
 incident_transitioned = Signal()
 incident_resolved = Signal()
 incident_reopened = Signal()
+incident_updated = Signal()

@@ -10,6 +10,7 @@ urlpatterns = [
     path("incidents/new/", views.incident_create, name="incident-create"),
     path("incidents/<str:number>/", views.incident_detail, name="incident-detail"),
     path("incidents/<str:number>/edit/", views.incident_edit, name="incident-edit"),
+    path("incidents/<str:number>/live/", views.incident_live, name="incident-live"),
     path("incidents/<str:number>/transition/<str:transition>/", views.incident_transition,
          name="incident-transition"),
     path("incidents/<str:number>/notes/", views.incident_note, name="incident-note"),

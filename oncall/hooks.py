@@ -1,5 +1,12 @@
 """Hooks through which higher apps feed on-call features, so ``oncall`` never imports them.
 
+E-mails to people (hand-offs, shift reminders, swaps) go through
+``send_to_person``. ``paging`` registers its delivery in its ``AppConfig.ready``
+(``register_mailer(paging.services.notify.email_person)``): each e-mail is
+then a ``Notification`` row written in the caller's transaction, delivered
+after it commits with retries, shown in the person's notifications. Without a
+registered mailer, Django's ``send_mail`` sends it once the transaction commits.
+
 The hand-off checklist needs the team's open incidents and recent alerts,
 which live in ``incidents``. That app registers a provider in its
 ``AppConfig.ready``::
@@ -17,7 +24,13 @@ Keys it does not know it leaves out; several providers' lines are joined.
 from collections.abc import Callable
 from datetime import datetime
 
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+
 HandoffContextProvider = Callable[..., dict[str, list[str]]]
+# Called as mailer(user=, kind=, subject=, body=, now=): tells one person by e-mail.
+Mailer = Callable[..., object]
 
 # The hand-off checklist, in the order it is shown: (key, what to do).
 CHECKLIST: list[tuple[str, str]] = [
@@ -45,3 +58,27 @@ def handoff_context(*, team, now: datetime) -> dict[str, list[str]]:
         for key, lines in (provider(team=team, now=now) or {}).items():
             merged.setdefault(key, []).extend(lines)
     return merged
+
+
+_mailers: list[Mailer] = []
+
+
+def register_mailer(mailer: Mailer) -> None:
+    """Send ``send_to_person``'s e-mails through ``mailer``; the last one registered wins."""
+    _mailers[:] = [mailer]
+
+
+def send_to_person(*, user, kind: str, subject: str, body: str, now: datetime | None = None) -> None:
+    """E-mail ``user`` (``kind``: "handoff", "reminder" or "swap"), once the caller's transaction commits.
+
+    Through the registered mailer when there is one, else ``send_mail``. Nobody
+    without an e-mail address is mailed. Call it inside the transaction whose
+    change the e-mail announces: a rollback then tells nobody anything.
+    """
+    if not user.email:
+        return
+    if _mailers:
+        _mailers[0](user=user, kind=kind, subject=subject, body=body, now=now)
+        return
+    address = user.email
+    transaction.on_commit(lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [address]))

@@ -16,7 +16,16 @@ from django.utils import timezone as djtz
 
 from core.instants import MAX_COVER
 
-from .models import HandoffNote, Override, Rotation, RotationParticipant, SwapRequest, Team, User
+from .models import (
+    HandoffNote,
+    Membership,
+    Override,
+    Rotation,
+    RotationParticipant,
+    SwapRequest,
+    Team,
+    User,
+)
 from .schedule import (
     OnCall,
     Shift,
@@ -26,6 +35,7 @@ from .schedule import (
     moved,
     rotation_queryset,
     shift_at,
+    who_is_on_call,
 )
 
 COVERAGE_HORIZON = timedelta(days=28)
@@ -286,3 +296,68 @@ def addable_members(by):
     """Whom ``by`` may add to a team: anyone active for staff; active non-staff people for a lead."""
     people = User.objects.filter(is_active=True)
     return people if by is None or by.is_staff else people.filter(is_staff=False)
+
+
+# --- Escalation targets ----------------------------------------------------------
+
+@dataclass
+class Reached:
+    """Who one policy target reaches at one instant, and how to say it on a timeline."""
+
+    target: dict
+    label: str
+    people: list[User] = field(default_factory=list)
+
+
+def reach_targets(targets: list[dict], *, team_id: int, at: datetime, on_call: dict | None = None) -> list[Reached]:
+    """The people each stored target (``oncall.models.escalation``) reaches at ``at``.
+
+    A rotation reaches whoever its final shifts (overrides included) put on
+    call; a layer everyone on call in that layer of the policy's team (``team_id``);
+    ``team_leads``/``team_managers``/``team`` the team's leads, managers or
+    members. Deactivated people are never reached. ``on_call`` is a cache
+    ``{team_id: [OnCall]}`` shared by callers that resolve many runs at once.
+    Constant queries per call: people, memberships, and who-is-on-call per team not cached.
+    """
+    on_call = {} if on_call is None else on_call
+    kinds = {t["type"] for t in targets}
+    rotation_ids = [t["id"] for t in targets if t["type"] == "rotation"]
+    teams_on_call = set(Rotation.objects.filter(pk__in=rotation_ids).values_list("team_id", flat=True)) \
+        if rotation_ids else set()
+    if "layer" in kinds:
+        teams_on_call.add(team_id)
+    missing = [t for t in teams_on_call if t not in on_call]
+    if missing:
+        for t in missing:
+            on_call[t] = []
+        for entry in who_is_on_call(at, teams=Team.objects.filter(pk__in=missing)):
+            on_call[entry.team.pk].append(entry)
+    users = User.objects.in_bulk([t["id"] for t in targets if t["type"] == "user"]) if "user" in kinds else {}
+    roles = {"team_leads": ["lead"], "team_managers": ["manager"], "team": ["member", "lead", "manager"]}
+    member_teams = {t["id"] for t in targets if t["type"] in roles}
+    members: dict[int, list] = defaultdict(list)
+    if member_teams:
+        for m in Membership.objects.filter(team_id__in=member_teams, user__is_active=True).select_related("user", "team"):
+            members[m.team_id].append(m)
+    out = []
+    for target in targets:
+        kind, ident = target["type"], target["id"]
+        if kind == "user":
+            user = users.get(ident)
+            people = [user] if user is not None and user.is_active else []
+            label = user.display_name if user is not None else "a deleted person"
+        elif kind == "rotation":
+            entries = [e for entries in on_call.values() for e in entries if e.rotation.pk == ident]
+            people = [e.user for e in entries if e.user.is_active]
+            label = f"on call in {entries[0].rotation.name}" if entries else "on call in a rotation with nobody on call"
+        elif kind == "layer":
+            people = [e.user for e in on_call.get(team_id, []) if e.layer == ident and e.user.is_active]
+            label = f"on call in the {ident} layer"
+        else:
+            rows = [m for m in members.get(ident, []) if m.role in roles[kind]]
+            people = [m.user for m in rows]
+            name = rows[0].team.name if rows else "the team"
+            label = {"team_leads": f"leads of {name}", "team_managers": f"managers of {name}",
+                     "team": f"everyone in {name}"}[kind]
+        out.append(Reached(target, label, people))
+    return out

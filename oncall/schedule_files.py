@@ -16,10 +16,23 @@ The shape (see the README, "On-call")::
         users: [alice, bob]
       overrides:                            # in creation order: a later one wins where they overlap
       - {user: nora, start: '2026-03-08T20:00:00+00:00', end: '2026-03-09T12:00:00+00:00', reason: ''}
+    policies:                               # escalation policies, matched by name (only when the team has any)
+    - name: SEV1
+      description: ''
+      repeat: 1
+      default: false
+      steps:                                # the API's form; a rotation of this team by its name
+      - delay_minutes: 15
+        targets:
+        - {type: rotation, id: Payments primary}
+        - {type: team_leads, id: payments}
+      - delay_minutes: 30
+        targets:
+        - {type: user, id: erik}
 
 Exporting, importing and exporting again gives the same text; importing a
 file that matches the database writes nothing. Writes go through
-``oncall.services.import_schedule``.
+``oncall.services.import_schedule`` (policies: ``import_policies``).
 """
 
 from datetime import UTC, date, datetime
@@ -29,7 +42,10 @@ import yaml
 from core.instants import in_range, range_message
 from core.text import UNSTORABLE, refusal
 
+from .models import EscalationPolicy
+from .models.escalation import MAX_REPEAT
 from .queries import rotations_with_overrides
+from .targets import steps_to_api, target_names
 
 
 def _instant(value: datetime | None) -> str | None:
@@ -57,8 +73,20 @@ def rotation_document(rotation) -> dict:
     }
 
 
+def policy_document(policy, names=None) -> dict:
+    """A policy as the file writes it: the API's form, but rotations of its own team by name."""
+    names = names if names is not None else target_names([policy.steps])
+    return {"name": policy.name, "description": policy.description, "repeat": policy.repeat,
+            "default": policy.is_default, "steps": steps_to_api(policy.steps, names, team_id=policy.team_id)}
+
+
 def export_schedule(team) -> str:
     document = {"team": team.slug, "rotations": [rotation_document(r) for r in rotations_with_overrides(team)]}
+    # Only a team with policies has the key: files of teams without any read as they always have.
+    policies = list(EscalationPolicy.objects.filter(team=team).order_by("name"))
+    if policies:
+        names = target_names([p.steps for p in policies])
+        document["policies"] = [policy_document(p, names) for p in policies]
     return yaml.safe_dump(document, sort_keys=False, allow_unicode=True, default_flow_style=None, width=120)
 
 
@@ -122,6 +150,36 @@ def _rotation(rotation, n: int) -> dict:
     return rotation
 
 
+def _policy(policy, n: int) -> dict:
+    if not isinstance(policy, dict) or not {"name", "steps"} <= set(policy):
+        raise ValueError(f"Policy {n} needs a name and steps.")
+    at = f"Policy {_text(policy['name'], f'Policy {n}: name')!r}"
+    if policy.get("description") is not None:
+        _text(policy["description"], f"{at}: description", empty=True)
+    repeat = policy.get("repeat", 0)
+    if not isinstance(repeat, int) or isinstance(repeat, bool) or not 0 <= repeat <= MAX_REPEAT:
+        raise ValueError(f"{at}: repeat must be a whole number from 0 to {MAX_REPEAT}, not {_kind(repeat)}.")
+    if not isinstance(policy.get("default", False), bool):
+        raise ValueError(f"{at}: default must be true or false, not {_kind(policy['default'])}.")
+    if not isinstance(policy["steps"], list):
+        raise ValueError(f"{at}: steps must be a list of {{delay_minutes, targets}}, not {_kind(policy['steps'])}.")
+    return policy  # the steps' contents are checked, step by step, by oncall.targets.steps_from_api
+
+
+def _policies(policies) -> None:
+    if not isinstance(policies, list):
+        raise ValueError(f"policies must be a list, not {_kind(policies)}.")
+    for n, policy in enumerate(policies, 1):
+        _policy(policy, n)
+    names = [p["name"] for p in policies]
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        raise ValueError(f"Policy {twice[0]!r} is in the file twice; each name once.")
+    defaults = [p["name"] for p in policies if p.get("default")]
+    if len(defaults) > 1:
+        raise ValueError(f"Only one policy may be the default; the file marks {', '.join(map(repr, defaults))}.")
+
+
 def parse_schedule(text: str) -> dict:
     """Parse and shape-check a schedule file; raises ``ValueError`` naming the field to fix.
 
@@ -139,6 +197,8 @@ def parse_schedule(text: str) -> dict:
         raise ValueError("A schedule file is a mapping with a 'rotations' list (export one to see the shape).")
     for n, rotation in enumerate(document["rotations"], 1):
         _rotation(rotation, n)
+    if "policies" in document:
+        _policies(document["policies"])
     return document
 
 

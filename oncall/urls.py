@@ -19,4 +19,7 @@ urlpatterns = [
     path("oncall/teams/<slug:slug>/load/", views.load_page, name="oncall-load"),
     path("oncall/teams/<slug:slug>/load.csv", views.load_csv, name="oncall-load-csv"),
     path("oncall/teams/<slug:slug>/schedule.yaml", views.schedule_yaml, name="oncall-schedule-yaml"),
+    path("oncall/teams/<slug:slug>/policies/new/", views.policy_new, name="oncall-policy-new"),
+    path("oncall/teams/<slug:slug>/policies/<id:pk>/", views.policy_edit, name="oncall-policy"),
+    path("oncall/teams/<slug:slug>/policies/<id:pk>/delete/", views.policy_delete, name="oncall-policy-delete"),
 ]

@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone as djtz
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from core.instants import EARLIEST, LATEST
 
@@ -23,11 +23,12 @@ from .forms import (
     HandoffNoteForm,
     OverrideForm,
     ParticipantsForm,
+    PolicyForm,
     RotationForm,
     ScheduleImportForm,
     SwapForm,
 )
-from .models import CalendarToken, SwapRequest, Team
+from .models import CalendarToken, EscalationPolicy, SwapRequest, Team
 from .permissions import can_manage_team, require_team_manager
 from .queries import (
     load_limit_hours,
@@ -41,6 +42,8 @@ from .queries import (
 )
 from .schedule import who_is_on_call
 from .schedule_files import export_schedule
+from .services.escalation import TO as CHANGE_POLICIES
+from .targets import describe_steps, target_names
 
 
 def _team(request, slug) -> Team:
@@ -81,6 +84,7 @@ def team_page(request, slug):
         "participants_form": ParticipantsForm(team=team),
         "import_form": ScheduleImportForm(),
         "calendar_token": CalendarToken.objects.filter(team=team).first(),
+        "policies": _policies_in_words(team),
     }
     return render(request, "oncall/team.html", context)
 
@@ -307,3 +311,85 @@ def schedule_yaml(request, slug):
     response = HttpResponse(export_schedule(team), content_type="application/yaml; charset=utf-8")
     response["Content-Disposition"] = f'inline; filename="{team.slug}-schedule.yaml"'
     return response
+
+
+# --- Escalation policies -------------------------------------------------------------------
+
+def _policies_in_words(team: Team) -> list[EscalationPolicy]:
+    """The team's policies, default first, each with ``in_words``: four queries however many."""
+    policies = list(EscalationPolicy.objects.filter(team=team).order_by("-is_default", "name"))
+    names = target_names([p.steps for p in policies])
+    for policy in policies:
+        policy.in_words = describe_steps(policy.steps, names, team)
+    return policies
+
+
+def _policy(request, slug, pk) -> tuple[Team, EscalationPolicy]:
+    team = _team(request, slug)
+    policy = EscalationPolicy.objects.filter(team=team, pk=pk).first()
+    if policy is None:
+        raise Http404("No such escalation policy in this team.")
+    return team, policy
+
+
+def _policies_url(team: Team) -> str:
+    return reverse("oncall-team", args=[team.slug]) + "#policies"
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def policy_new(request, slug):
+    team = _team(request, slug)
+    require_team_manager(request.user, team, to=CHANGE_POLICIES)
+    form = PolicyForm(request.POST or None, team=team)
+    if request.method == "POST" and form.is_valid():
+        try:
+            policy = services.create_policy(team=team, by=request.user, **form.policy_fields())
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+        else:
+            messages.success(request, f"Escalation policy {policy.name} created.")
+            return redirect(_policies_url(team))
+    return render(request, "oncall/policy_form.html", {"team": team, "form": form, "policy": None})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def policy_edit(request, slug, pk):
+    """Leads and managers edit; members see the policy in words (and a POST from them is a 403)."""
+    team, policy = _policy(request, slug, pk)
+    if request.method == "POST":
+        require_team_manager(request.user, team, to=CHANGE_POLICIES)
+    elif not can_manage_team(request.user, team):
+        names = target_names([policy.steps])
+        policy.in_words = describe_steps(policy.steps, names, team)
+        return render(request, "oncall/policy_view.html", {"team": team, "policy": policy})
+    form = PolicyForm(request.POST or None, team=team, policy=policy)
+    if request.method == "POST" and form.is_valid():
+        try:
+            policy = services.update_policy(policy=policy, by=request.user, **form.policy_fields())
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+        else:
+            messages.success(request, f"Escalation policy {policy.name} saved.")
+            return redirect(_policies_url(team))
+    return render(request, "oncall/policy_form.html", {"team": team, "form": form, "policy": policy})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def policy_delete(request, slug, pk):
+    """A confirmation page naming the services that use the policy; the POST deletes it."""
+    team, policy = _policy(request, slug, pk)
+    require_team_manager(request.user, team, to=CHANGE_POLICIES)
+    if request.method == "POST":
+        services.delete_policy(policy=policy, by=request.user)
+        messages.success(request, f"Escalation policy {policy.name} deleted.")
+        return redirect(_policies_url(team))
+    # The services app's rows, read through the policy's reverse relations (oncall does not import incidents).
+    return render(request, "oncall/policy_delete.html", {
+        "team": team, "policy": policy,
+        "services": list(policy.services.order_by("name")),
+        "by_severity": list(policy.severity_services.select_related("service", "severity")
+                            .order_by("service__name", "severity__rank")),
+    })

@@ -14,11 +14,15 @@ import subprocess
 import pytest
 from django.core.cache import cache
 from django.db import connection
+from django.db.models import Max
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from alerts.services import create_integration
 from oncall.models import Membership
+from paging.models import Notification
+from paging.services.delivery import deliver_due
 from tests.factories import MembershipFactory, ServiceFactory, TeamFactory, UserFactory
 
 _real_connect = socket.socket.connect
@@ -121,6 +125,27 @@ def api():
 
     client.as_user = as_user
     return client
+
+
+@pytest.fixture
+def deliver_queued(db):
+    """Deliver queued notifications as the paging sweep does; returns how many were sent.
+
+    Every message to a person (a page, a hand-off, a swap e-mail) is a
+    notification whose delivery task is queued when the transaction commits,
+    and a test's transaction never commits: a test expecting a message (in
+    ``mail.outbox``, at a fake server) calls ``deliver_queued()`` first, which
+    delivers everything queued however far ahead it is due, or
+    ``deliver_queued(now=...)``, which delivers only what is due by then.
+    """
+    def deliver(now=None) -> int:
+        if now is None:
+            latest = Notification.objects.filter(status=Notification.Status.QUEUED).aggregate(
+                at=Max("next_attempt_at"))["at"]
+            now = max(latest, timezone.now()) if latest else timezone.now()
+        return deliver_due(now=now)
+
+    return deliver
 
 
 @pytest.fixture

@@ -8,14 +8,24 @@ the same 400 and nothing leaks.
 
 from collections.abc import Mapping
 
+from django.db.models import Prefetch, prefetch_related_objects
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from config.api import JSONTypes
 from core.text import validate_one_line
-from oncall.models import Team, User
+from oncall.models import EscalationPolicy, Team, User
 
-from ..models import Category, Incident, Note, RoleAssignment, Service, Severity, StatusUpdate
+from ..models import (
+    Category,
+    Incident,
+    Note,
+    RoleAssignment,
+    Service,
+    Severity,
+    SeverityPolicy,
+    StatusUpdate,
+)
 from ..models.incident import TRANSITIONS
 from ..queries import commander_of
 from ..services import allowed_transitions
@@ -257,10 +267,115 @@ class TimelineEventSerializer(serializers.Serializer):
 
 # --- Services ------------------------------------------------------------------
 
+MAX_ID = 2**63 - 1
+
+
+class PolicyIdField(serializers.IntegerField):
+    """An escalation policy by id (or null), read from the row's own column: no query per service."""
+
+    def __init__(self, **kwargs):
+        super().__init__(min_value=1, max_value=MAX_ID, allow_null=True, required=False, **kwargs)
+
+    def get_attribute(self, instance):
+        return instance.escalation_policy_id
+
+
+@extend_schema_field({
+    "type": "object", "additionalProperties": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+    "example": {"SEV1": 12, "SEV2": 13},
+})
+class SeverityPoliciesField(serializers.Field):
+    """``{"SEV1": policy id, ...}``: the policy used for incidents of that severity instead of the
+    service's default. Written whole: what is left out is no longer mapped."""
+
+    default_error_messages = {
+        "invalid": "Give an object of severity names and policy ids, such as {{\"SEV1\": 12, \"SEV2\": 13}}.",
+        "bad_id": "{severity}: give a policy's id, a whole number, not {value!r}.",
+    }
+
+    def to_internal_value(self, data):
+        if not isinstance(data, Mapping):
+            self.fail("invalid")
+        for severity, value in data.items():
+            if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_ID:
+                self.fail("bad_id", severity=severity, value=value)
+        return {str(key).strip().upper(): value for key, value in data.items()}
+
+    def to_representation(self, service):
+        return {sp.severity.name: sp.policy_id for sp in service.severity_policies.all()}
+
+    def get_attribute(self, instance):
+        return instance
+
+
+def _with_severity_policies(services) -> list:
+    services = list(services)
+    prefetch_related_objects(services, Prefetch("severity_policies",
+                                                queryset=SeverityPolicy.objects.select_related("severity")))
+    return services
+
+
+class _ServiceList(serializers.ListSerializer):
+    def to_representation(self, data):
+        # One query for every service's per-severity policies, whatever the page's length.
+        return super().to_representation(_with_severity_policies(data.all() if hasattr(data, "all") else data))
+
+
 class ServiceSerializer(JSONTypes, serializers.ModelSerializer):
     team = VisibleTeamField(help_text="Slug of the owning team; you must lead or manage it.")
+    escalation_policy = PolicyIdField(
+        help_text="Id of one of the team's escalation policies, used for this service's incidents; null: the "
+                  "team's default policy (GET /api/v1/escalation-policies/?team=<slug>).",
+    )
+    escalation_policies = SeverityPoliciesField(
+        required=False,
+        help_text="Per severity, the id of the team's policy used instead of escalation_policy, e.g. "
+                  "{\"SEV1\": 12}. A write replaces the whole mapping; {} removes it.",
+    )
 
     class Meta:
         model = Service
-        fields = ["slug", "name", "team", "description", "runbook_url", "runbook", "created_at"]
+        fields = ["slug", "name", "team", "description", "runbook_url", "runbook", "escalation_policy",
+                  "escalation_policies", "created_at"]
         read_only_fields = ["created_at"]
+        list_serializer_class = _ServiceList
+
+    def to_representation(self, instance):
+        if not isinstance(self.parent, serializers.ListSerializer):
+            _with_severity_policies([instance])
+        return super().to_representation(instance)
+
+    def validate(self, attrs):
+        """Policies by id become policies of the service's team (after a move, the new team's); an id of
+        another team's policy is refused exactly as one that does not exist."""
+        team = attrs.get("team") or getattr(self.instance, "team", None)
+        if team is None:
+            return attrs
+        where = f"(GET /api/v1/escalation-policies/?team={team.slug})"
+        ids = set(attrs.get("escalation_policies", {}).values())
+        if attrs.get("escalation_policy") is not None:
+            ids.add(attrs["escalation_policy"])
+        found = EscalationPolicy.objects.filter(team=team).in_bulk(ids) if ids else {}
+        errors = {}
+        if (pk := attrs.get("escalation_policy")) is not None:
+            attrs["escalation_policy"] = found.get(pk)
+            if attrs["escalation_policy"] is None:
+                errors["escalation_policy"] = [f"Team {team.slug} has no escalation policy {pk}; give the id of "
+                                               f"one of its policies {where}, or null for the team's default."]
+        if "escalation_policies" in attrs:
+            severities = set(Severity.objects.values_list("name", flat=True))
+            mapping, problems = {}, []
+            for name, pk in attrs["escalation_policies"].items():
+                if name not in severities:
+                    problems.append(f"Unknown severity {name!r}; use {', '.join(sorted(severities))}.")
+                elif pk not in found:
+                    problems.append(f"{name}: team {team.slug} has no escalation policy {pk}; give the id of "
+                                    f"one of its policies {where}.")
+                else:
+                    mapping[name] = found[pk]
+            if problems:
+                errors["escalation_policies"] = problems
+            attrs["escalation_policies"] = mapping
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs

@@ -200,11 +200,13 @@ class IncidentNotes(IncidentSubresource, generics.ListCreateAPIView):
 
 
 def role_candidates(user, incident: Incident):
-    """Who may be given a role: active people of the caller's teams or of the incident's team."""
+    """Who may be given a role: active people of the caller's teams or of the incident's team, and
+    its responders (a paged expert from another team)."""
     if user.is_staff:
         return User.objects.all()
     return User.objects.filter(
         Q(memberships__team__in=Team.objects.visible_to(user)) | Q(memberships__team=incident.team_id)
+        | Q(responding__incident=incident)
     ).distinct()
 
 

@@ -4,11 +4,12 @@ from .incident import (
     IncidentSequence,
     IncidentStatus,
     Note,
+    Responder,
     RoleAssignment,
     Source,
     StatusUpdate,
 )
-from .service import MaintenanceWindow, Service, Severity
+from .service import MaintenanceWindow, Service, Severity, SeverityPolicy
 
 __all__ = [
     "MaintenanceWindow",
@@ -17,9 +18,11 @@ __all__ = [
     "IncidentSequence",
     "IncidentStatus",
     "Note",
+    "Responder",
     "RoleAssignment",
     "Service",
     "Severity",
+    "SeverityPolicy",
     "Source",
     "StatusUpdate",
 ]

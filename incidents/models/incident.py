@@ -50,8 +50,13 @@ class Source(models.TextChoices):
 
 class IncidentQuerySet(models.QuerySet):
     def visible_to(self, user) -> "IncidentQuerySet":
-        """A person sees the incidents of their teams; staff see all."""
-        return self.filter(team__in=Team.objects.visible_to(user))
+        """A person sees the incidents of their teams and those they were paged to; staff see all."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_staff:
+            return self.all()
+        return self.filter(Q(team__in=Team.objects.visible_to(user))
+                           | Q(pk__in=Responder.objects.filter(user=user).values("incident_id")))
 
     def open(self) -> "IncidentQuerySet":
         return self.filter(status__in=OPEN_STATUSES)
@@ -261,3 +266,33 @@ class StatusUpdate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.state}: {self.body[:60]}"
+
+
+class Responder(models.Model):
+    """Someone pulled into an incident: paged, escalated to, or given a role.
+
+    A responder may see and work that one incident even when it belongs to a
+    team they are not in (the database expert of the platform team joining a
+    payments outage); ``incidents.permissions`` is where that is decided.
+    """
+
+    class Via(models.TextChoices):
+        PAGE = "page", "Paged"
+        ROLE = "role", "Given a role"
+        ESCALATION = "escalation", "Escalation"
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="responders")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="responding")
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    added_at = models.DateTimeField()
+    via = models.CharField(max_length=12, choices=Via.choices)
+
+    class Meta:
+        ordering = ["incident", "added_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["incident", "user"], name="responder_unique")]
+        indexes = [models.Index(fields=["user", "incident"], name="responder_user_incident")]
+
+    def __str__(self) -> str:
+        return f"{self.user} on {self.incident_id} ({self.via})"

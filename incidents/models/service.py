@@ -11,7 +11,7 @@ from django.utils.safestring import mark_safe
 
 from core.history import HistoricalRecords
 from core.text import validate_one_line
-from oncall.models import Team
+from oncall.models import EscalationPolicy, Team
 
 
 class Severity(models.Model):
@@ -47,6 +47,10 @@ class Service(models.Model):
     description = models.TextField(blank=True)
     runbook_url = models.URLField(blank=True, help_text="Link to an external runbook.")
     runbook = models.TextField(blank=True, help_text="Runbook in Markdown, shown on incident pages.")
+    escalation_policy = models.ForeignKey(
+        EscalationPolicy, null=True, blank=True, on_delete=models.SET_NULL, related_name="services",
+        help_text="Who is paged for this service's incidents (unless a severity names another policy).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords()
 
@@ -63,6 +67,21 @@ class Service(models.Model):
         """The Markdown runbook as HTML, sanitised: no scripts, no event handlers."""
         html = markdown.markdown(self.runbook, extensions=["fenced_code", "tables"])
         return mark_safe(nh3.clean(html, link_rel="noopener noreferrer nofollow"))  # noqa: S308
+
+
+class SeverityPolicy(models.Model):
+    """A service's escalation policy for one severity, in place of its default."""
+
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="severity_policies")
+    severity = models.ForeignKey(Severity, on_delete=models.CASCADE, related_name="+")
+    policy = models.ForeignKey(EscalationPolicy, on_delete=models.CASCADE, related_name="severity_services")
+
+    class Meta:
+        ordering = ["service", "severity__rank"]
+        constraints = [models.UniqueConstraint(fields=["service", "severity"], name="severity_policy_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.service.slug} {self.severity.name}: {self.policy.name}"
 
 
 class MaintenanceWindowQuerySet(models.QuerySet):

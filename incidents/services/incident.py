@@ -22,6 +22,7 @@ from ..models import (
     Incident,
     IncidentSequence,
     Note,
+    Responder,
     RoleAssignment,
     Service,
     Severity,
@@ -55,6 +56,16 @@ def _check_can_act(by: User | None, team: Team) -> None:
     # by=None is the system itself (an alert, a task); people must belong to the team.
     if by is not None and not can_view_team(by, team):
         raise PermissionDenied(f"You are not a member of team {team.slug}.")
+
+
+def can_work(user, incident: Incident) -> bool:
+    """Members of the incident's team, its responders (paged into it from elsewhere) and staff."""
+    return can_view_team(user, incident.team) or Responder.objects.filter(incident=incident, user=user).exists()
+
+
+def _check_can_work(by: User | None, incident: Incident) -> None:
+    if by is not None and not can_work(by, incident):
+        raise PermissionDenied(f"You are not a member of team {incident.team.slug} nor a responder to {incident.number}.")
 
 
 def count_sql(row: str) -> str:
@@ -171,7 +182,8 @@ def _create_incident(
 def _announce(incident: Incident, by: User | None) -> Incident:
     """Number a new incident, then tell the other apps it exists: a creation's last step."""
     _number(incident)
-    signals.incident_created.send(sender=Incident, incident=incident, by=by, transition="create")
+    signals.incident_created.send(sender=Incident, incident=incident, by=by, transition="create",
+                                  now=incident.created_at)
     return incident
 
 
@@ -191,7 +203,7 @@ def transition_incident(
     if transition not in TRANSITIONS:
         raise ValidationError({"transition": f"Unknown transition {transition!r}; use one of {', '.join(TRANSITIONS)}."})
     locked = Incident.objects.select_for_update().get(pk=incident.pk)
-    _check_can_act(by, locked.team)
+    _check_can_work(by, locked)
     allowed = allowed_transitions(locked)
     if transition not in allowed:
         raise IllegalTransition(incident=locked, transition=transition, allowed=allowed)
@@ -199,16 +211,16 @@ def transition_incident(
     locked._history_user = by
     locked._change_reason = note[:100] if note else ""
     locked.save()
-    _after_transition(locked, transition, by)
+    _after_transition(locked, transition, by, now)
     return locked
 
 
-def _after_transition(incident: Incident, transition: str, by: User | None) -> None:
-    signals.incident_transitioned.send(sender=Incident, incident=incident, by=by, transition=transition)
+def _after_transition(incident: Incident, transition: str, by: User | None, now: datetime) -> None:
+    signals.incident_transitioned.send(sender=Incident, incident=incident, by=by, transition=transition, now=now)
     if transition == "resolve":
-        signals.incident_resolved.send(sender=Incident, incident=incident, by=by, transition=transition)
+        signals.incident_resolved.send(sender=Incident, incident=incident, by=by, transition=transition, now=now)
     elif transition == "reopen":
-        signals.incident_reopened.send(sender=Incident, incident=incident, by=by, transition=transition)
+        signals.incident_reopened.send(sender=Incident, incident=incident, by=by, transition=transition, now=now)
 
 
 def acknowledge_incident(*, incident: Incident, by: User | None, note: str = "", now=None) -> Incident:
@@ -248,7 +260,7 @@ def update_incident(
     if unknown:
         raise ValidationError({name: "This field cannot be changed here." for name in sorted(unknown)})
     locked = Incident.objects.select_for_update().get(pk=incident.pk)
-    _check_can_act(by, locked.team)
+    _check_can_work(by, locked)
     changed = [name for name, value in fields.items() if getattr(locked, name) != value]
     for name in changed:
         setattr(locked, name, fields[name])
@@ -261,7 +273,24 @@ def update_incident(
         locked.save(update_fields=[*changed, "updated_at"])
     if services is not None:
         locked.services.set(services)
+    if changed:
+        signals.incident_updated.send(sender=Incident, incident=locked, by=by, transition="update", changed=changed,
+                                      now=timezone.now())
     return locked
+
+
+def add_responders(*, incident: Incident, users, by: User | None, via: str, now: datetime | None = None) -> list[Responder]:
+    """Make ``users`` responders of ``incident`` (idempotent: someone already responding keeps their first entry).
+
+    Called by paging in its own transaction; the caller has checked that ``by`` may page. Returns the new rows.
+    """
+    now = now or timezone.now()
+    if via not in Responder.Via.values:
+        raise ValidationError({"via": f"Unknown way {via!r}; use one of {', '.join(Responder.Via.values)}."})
+    have = set(Responder.objects.filter(incident=incident).values_list("user_id", flat=True))
+    fresh = [Responder(incident=incident, user=u, added_by=by, added_at=now, via=via)
+             for u in {u.pk: u for u in users}.values() if u.pk not in have]
+    return Responder.objects.bulk_create(fresh, ignore_conflicts=True)
 
 
 @transaction.atomic
@@ -276,7 +305,7 @@ def assign_role(
     if role not in RoleAssignment.Role.values:
         raise ValidationError({"role": f"Unknown role {role!r}; use one of {', '.join(RoleAssignment.Role.values)}."})
     locked = Incident.objects.select_for_update().get(pk=incident.pk)
-    _check_can_act(by, locked.team)
+    _check_can_work(by, locked)
     if not user.is_active:
         raise ValidationError({"user": f"{user.username} is deactivated."})
     existing = RoleAssignment.objects.select_for_update().filter(incident=locked, role=role)
@@ -296,12 +325,13 @@ def assign_role(
     assignment._history_user = by
     assignment._change_reason = reason
     assignment.save()
+    add_responders(incident=locked, users=[user], by=by, via=Responder.Via.ROLE, now=now)
     return assignment
 
 
 @transaction.atomic
 def remove_role(*, assignment: RoleAssignment, by: User | None) -> None:
-    _check_can_act(by, assignment.incident.team)
+    _check_can_work(by, assignment.incident)
     assignment._history_user = by
     assignment._change_reason = "removed"
     assignment.delete()
@@ -309,7 +339,7 @@ def remove_role(*, assignment: RoleAssignment, by: User | None) -> None:
 
 @transaction.atomic
 def add_note(*, incident: Incident, body: str, by: User | None, now: datetime | None = None) -> Note:
-    _check_can_act(by, incident.team)
+    _check_can_work(by, incident)
     body = body.strip()
     if not body:
         raise ValidationError({"body": "A note needs some text."})
@@ -321,7 +351,7 @@ def post_status_update(
     *, incident: Incident, state: str, body: str, public: bool = False, by: User | None,
     now: datetime | None = None,
 ) -> StatusUpdate:
-    _check_can_act(by, incident.team)
+    _check_can_work(by, incident)
     if state not in StatusUpdate.State.values:
         raise ValidationError({"state": f"Unknown state {state!r}; use one of {', '.join(StatusUpdate.State.values)}."})
     body = body.strip()
@@ -330,3 +360,21 @@ def post_status_update(
     return StatusUpdate.objects.create(
         incident=incident, state=state, body=body, public=public, author=by, created_at=now or timezone.now()
     )
+
+
+@transaction.atomic
+def quick_declare(*, title: str, severity: Severity, team: Team, by: User, commander: bool = True,
+                  now: datetime | None = None) -> Incident:
+    """Declare an incident from the dashboard's short form; with ``commander``, ``by`` takes command of it
+    and it starts acknowledged by them (so their own escalation pages nobody).
+
+    All or nothing: one transaction, so an incident is never left declared without the commander
+    its declarer asked to be. Raises what ``create_incident``, ``assign_role`` and
+    ``acknowledge_incident`` raise.
+    """
+    now = now or timezone.now()
+    incident = create_incident(title=title, severity=severity, team=team, by=by, source=Source.FORM, now=now)
+    if commander:
+        assign_role(incident=incident, role=RoleAssignment.Role.COMMANDER, user=by, by=by, now=now)
+        incident = acknowledge_incident(incident=incident, by=by, note="Declared by its commander", now=now)
+    return incident

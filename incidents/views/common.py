@@ -3,16 +3,33 @@
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import wraps
 
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
+from django_htmx.http import HttpResponseClientRedirect
 
 
 def page(view):
     """Login required. (Dates render, and form dates parse, in the reader's own time zone on every
-    page: ``config.middleware.ReaderTimeZone``.)"""
-    return login_required(view)
+    page: ``config.middleware.ReaderTimeZone``.)
+
+    An htmx request whose session has expired (a dashboard polling overnight) is sent to the login
+    page as a whole page: a plain redirect would be followed by htmx and the login form swapped into
+    the fragment.
+    """
+    protected = login_required(view)
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if request.htmx and not request.user.is_authenticated:
+            back = request.htmx.current_url_abs_path or request.get_full_path()
+            return HttpResponseClientRedirect(redirect_to_login(back).url)
+        return protected(request, *args, **kwargs)
+
+    return wrapped
 
 
 def humanize(delta: timedelta) -> str:

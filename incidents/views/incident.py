@@ -10,7 +10,8 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
 
 from ..forms import (
     IncidentCreateForm,
@@ -22,6 +23,7 @@ from ..forms import (
     apply_service_errors,
 )
 from ..models import RoleAssignment, Service
+from ..panels import render_panels
 from ..queries import commander_of, incidents_for, timeline
 from ..services import (
     EDITABLE_FIELDS,
@@ -64,8 +66,23 @@ def _context(request, incident, *, note_form=None, update_form=None, role_form=N
         "resolve_target": humanize(incident.severity.resolve_target),
         "note_form": note_form or NoteForm(),
         "update_form": update_form or StatusUpdateForm(initial={"state": _suggested_state(incident)}),
-        "role_form": role_form or RoleForm(team=incident.team),
+        "role_form": role_form or RoleForm(team=incident.team, incident=incident),
         "transition_form": TransitionForm(),
+        # Other apps' panels for the side column (paging's on-call panel): incidents.panels.
+        "panels": render_panels(request, incident),
+    }
+
+
+def _live_context(request, incident) -> dict:
+    """What the incident page refreshes every 15 s: its head, status actions, details and timeline."""
+    now = timezone.now()
+    return {
+        "incident": incident,
+        "standings": standings(incident, now),
+        "transitions": [(name, TRANSITION_LABELS[name]) for name in allowed_transitions(incident)],
+        "timeline": [_event_row(event) for event in timeline(incident)],
+        "ack_target": humanize(incident.severity.acknowledge_target),
+        "resolve_target": humanize(incident.severity.resolve_target),
     }
 
 
@@ -100,7 +117,29 @@ def _show(request, incident, status=200, **forms):
     return render(request, template, _context(request, incident, **forms), status=status)
 
 
+def render_incident(request, incident, *, status=200):
+    """The incident page (or its body, for htmx) for another app's action on it, e.g. a refused page.
+
+    The panels read what that app left on ``request`` (a bound form with its errors).
+    """
+    return _show(request, incident, status=status)
+
+
+def _next_url(request) -> str | None:
+    """Where a form asked to go back to (the dashboard, "my pages"), when it is a page of this site."""
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                                  require_https=request.is_secure()):
+        return target
+    return None
+
+
 def _done(request, number):
+    # A form elsewhere (a dashboard row, "my pages") goes back there; htmx follows the redirect
+    # and gets that page's fragment.
+    target = _next_url(request)
+    if target:
+        return redirect(target)
     if request.htmx:
         return _show(request, _incident(request, number))
     return redirect("incident-detail", number=number)
@@ -109,6 +148,20 @@ def _done(request, number):
 @page
 def incident_detail(request, number):
     return _show(request, _incident(request, number))
+
+
+@page
+@require_GET
+def incident_live(request, number):
+    """The parts of the incident page that change while it is open, for its 15-second htmx poll.
+
+    Answers the head (which carries the poll) and swaps the status actions, the
+    details and the timeline out of band. Without htmx it is the incident page.
+    """
+    incident = _incident(request, number)
+    if not request.htmx:
+        return redirect("incident-detail", number=number)
+    return render(request, "incidents/_incident_live.html", _live_context(request, incident))
 
 
 @page
@@ -210,7 +263,7 @@ def incident_update(request, number):
 @require_POST
 def incident_role_assign(request, number):
     incident = _incident(request, number)
-    form = RoleForm(request.POST, team=incident.team)
+    form = RoleForm(request.POST, team=incident.team, incident=incident)
     if form.is_valid():
         try:
             assignment = assign_role(incident=incident, role=form.cleaned_data["role"],

@@ -22,12 +22,20 @@ from rest_framework.response import Response
 
 from ..models import Membership, Team, User
 from ..permissions import require_team_manager
-from ..services import create_team, create_user, remove_membership, set_membership, update_team
+from ..services import (
+    create_team,
+    create_user,
+    remove_membership,
+    set_membership,
+    set_slack_user_id,
+    update_team,
+)
 from .serializers.people import (
     MembershipSerializer,
     TeamSerializer,
     TeamUpdateSerializer,
     UserSerializer,
+    UserUpdateSerializer,
 )
 
 SLUG = OpenApiParameter("slug", str, OpenApiParameter.PATH, description="The team's slug.")
@@ -73,7 +81,14 @@ class UserList(generics.ListCreateAPIView):
         return Response(UserSerializer(user).data, status=status.HTTP_201_CREATED)
 
 
-@extend_schema(summary="A person", parameters=[OpenApiParameter("username", str, OpenApiParameter.PATH)])
+USERNAME = OpenApiParameter("username", str, OpenApiParameter.PATH)
+
+
+@extend_schema_view(
+    get=extend_schema(summary="A person", parameters=[USERNAME]),
+    patch=extend_schema(summary="Change a person's Slack member id (the person themselves or staff)",
+                        parameters=[USERNAME], request=UserUpdateSerializer, responses={200: UserSerializer}),
+)
 class UserDetail(generics.RetrieveAPIView):
     serializer_class = UserSerializer
     filter_backends: list = []
@@ -84,6 +99,16 @@ class UserDetail(generics.RetrieveAPIView):
         if user is None:
             raise NotFound(f"No user {username!r} among the people of your teams.")
         return user
+
+    def patch(self, request, username):
+        user = self.get_object()
+        if user.pk != request.user.pk and not request.user.is_staff:
+            raise PermissionDenied("Only the person themselves or staff may change this.")
+        data = UserUpdateSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        if "slack_user_id" in data.validated_data:
+            user = set_slack_user_id(user=user, slack_user_id=data.validated_data["slack_user_id"], by=request.user)
+        return Response(UserSerializer(user).data)
 
 
 @extend_schema(summary="Yourself")

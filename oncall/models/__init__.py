@@ -1,3 +1,4 @@
+from .escalation import EscalationPolicy
 from .people import Membership, Team, User
 from .schedule import (
     CalendarToken,
@@ -12,6 +13,7 @@ from .schedule import (
 
 __all__ = [
     "CalendarToken",
+    "EscalationPolicy",
     "HandoffNote",
     "HandoffNotice",
     "Membership",

@@ -1,5 +1,6 @@
 """People and teams: who belongs where, and therefore who may see what."""
 
+import re
 import zoneinfo
 
 from django.contrib.auth.models import AbstractUser, UserManager
@@ -16,6 +17,16 @@ def validate_timezone(value: str) -> None:
         raise ValidationError(f"{value!r} is not an IANA time zone name, such as 'Europe/Berlin'.")
 
 
+SLACK_MEMBER_ID = re.compile(r"[UW][A-Z0-9]{2,31}")
+
+
+def validate_slack_user_id(value: str) -> None:
+    """A Slack member id as Slack shows it (profile → ⋮ → "Copy member ID"): U… or W…, capitals and digits."""
+    if not SLACK_MEMBER_ID.fullmatch(value):
+        raise ValidationError(f"{value!r} is not a Slack member id: it starts with U or W followed by capital "
+                              "letters and digits, such as U012AB3CD (Slack: your profile, ⋮, Copy member ID).")
+
+
 class User(AbstractUser):
     full_name = models.CharField(max_length=200, blank=True, help_text="Shown everywhere a person is named.",
                                  validators=[validate_one_line])
@@ -24,11 +35,21 @@ class User(AbstractUser):
         help_text="IANA time zone, used to show this person's shifts in their local time.",
     )
     phone = models.CharField(max_length=32, blank=True, help_text="E.164 number for SMS and voice pages.")
+    slack_user_id = models.CharField(
+        max_length=32, blank=True, validators=[validate_slack_user_id],
+        help_text="Slack member id (U… or W…): links Slack commands and buttons to this person.",
+    )
 
     objects = UserManager()
 
     class Meta:
         ordering = ["username"]
+        constraints = [
+            # Slack commands find their person by this id: two people with one id would be a guess.
+            models.UniqueConstraint(fields=["slack_user_id"], condition=~models.Q(slack_user_id=""),
+                                    name="user_unique_slack_user_id",
+                                    violation_error_message="Another person already has this Slack member id."),
+        ]
 
     def __str__(self) -> str:
         return self.display_name

@@ -1,11 +1,13 @@
-"""Hand-off checklists and shift reminders: the emails Celery beat triggers.
+"""Hand-off checklists and shift reminders: the e-mails Celery beat triggers.
 
 Both are idempotent by a row: ``HandoffNotice`` is unique per (rotation,
 hand-off instant) and ``ShiftReminder`` per (rotation, person, shift start).
-The row is claimed in its own transaction and the email sent after it has
-committed (healthchecks' ``sendalerts`` pattern), so two beat runs, or two
-workers, never send the same email twice. A crash between commit and send
-loses that one email rather than sending it twice.
+The row is claimed, and each person's e-mail handed to ``hooks.send_to_person``,
+in one transaction: two beat runs, or two workers, never send the same e-mail
+twice. With paging installed the e-mail is a notification written in that
+transaction and delivered after it commits, retried until it goes, so a
+crash loses nothing; without it, ``send_mail`` runs after the commit and a
+crash between the two loses that one e-mail rather than sending it twice.
 """
 
 from dataclasses import dataclass
@@ -13,13 +15,12 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone as djtz
 
 from core.links import site_url
 
-from ..hooks import CHECKLIST, handoff_context
+from ..hooks import CHECKLIST, handoff_context, send_to_person
 from ..models import HandoffNote, HandoffNotice, Rotation, ShiftReminder, User
 from ..schedule import final_shifts, load_rotations, moved
 
@@ -102,49 +103,51 @@ def _claim(model, **unique) -> bool:
 
 
 def send_due_handoffs(*, now: datetime | None = None, teams=None) -> int:
-    """Email the checklist to the outgoing and incoming person of every hand-off in the last 15 minutes.
+    """E-mail the checklist to the outgoing and incoming person of every hand-off in the last 15 minutes.
 
-    Idempotent: a hand-off is emailed once however often this runs. Returns the number of hand-offs emailed.
+    Idempotent: a hand-off is e-mailed once however often this runs. Returns the number of hand-offs e-mailed.
     """
     now = now or djtz.now()
     lo = now - HANDOFF_LOOKBACK
     sent = 0
     for rotation in load_rotations(teams, overrides_between=(lo - timedelta(days=1), now + timedelta(days=1))):
         for handoff in handoffs_between(rotation, lo, now):
-            claimed = _claim(HandoffNotice, rotation=rotation, handoff_at=handoff.at, defaults={
-                "outgoing": handoff.outgoing, "incoming": handoff.incoming, "sent_at": now,
-            })
-            if not claimed:
-                continue
-            recipients = [u.email for u in (handoff.outgoing, handoff.incoming) if u is not None and u.email]
-            if recipients:
-                send_mail(f"On-call hand-off: {rotation.team.name} · {rotation.name}",
-                          handoff_email_body(handoff, now=now), settings.DEFAULT_FROM_EMAIL, recipients)
+            with transaction.atomic():
+                if not _claim(HandoffNotice, rotation=rotation, handoff_at=handoff.at, defaults={
+                        "outgoing": handoff.outgoing, "incoming": handoff.incoming, "sent_at": now}):
+                    continue
+                people = {u.pk: u for u in (handoff.outgoing, handoff.incoming) if u is not None}
+                if any(u.email for u in people.values()):
+                    subject = f"On-call hand-off: {rotation.team.name} · {rotation.name}"
+                    body = handoff_email_body(handoff, now=now)
+                    for person in people.values():
+                        send_to_person(user=person, kind="handoff", subject=subject, body=body, now=now)
             sent += 1
     return sent
 
 
 def send_shift_reminders(*, now: datetime | None = None, lead: timedelta | None = None, teams=None) -> int:
-    """Remind each person ``lead`` (default 24 h) before a shift starts; once per shift. Returns emails sent."""
+    """Remind each person ``lead`` (default 24 h) before a shift starts; once per shift. Returns e-mails sent."""
     now = now or djtz.now()
     lead = reminder_lead() if lead is None else lead
     sent = 0
     lo = now - timedelta(minutes=1)
     for rotation in load_rotations(teams, overrides_between=(lo, now + lead + timedelta(days=60))):
-        # Look one shift past the lead so the email shows where the shift really ends.
+        # Look one shift past the lead so the e-mail shows where the shift really ends.
         for shift in final_shifts(rotation, lo, moved(now + lead, rotation.step + timedelta(hours=3))):
             if not (now < shift.start <= now + lead) or not shift.user.email:
                 continue
-            if not _claim(ShiftReminder, rotation=rotation, user=shift.user, shift_start_at=shift.start,
-                          defaults={"sent_at": now}):
-                continue
-            zone = shift.user.timezone or rotation.timezone
-            send_mail(
-                f"Your on-call shift starts {_local(shift.start, zone)}",
-                f"You are on call in {rotation.team.name} · {rotation.name} ({rotation.layer}) "
-                f"from {_local(shift.start, zone)} to {_local(shift.end, zone)}.\n\n"
-                f"{site_url()}/oncall/me/",
-                settings.DEFAULT_FROM_EMAIL, [shift.user.email],
-            )
+            with transaction.atomic():
+                if not _claim(ShiftReminder, rotation=rotation, user=shift.user, shift_start_at=shift.start,
+                              defaults={"sent_at": now}):
+                    continue
+                zone = shift.user.timezone or rotation.timezone
+                send_to_person(
+                    user=shift.user, kind="reminder", now=now,
+                    subject=f"Your on-call shift starts {_local(shift.start, zone)}",
+                    body=f"You are on call in {rotation.team.name} · {rotation.name} ({rotation.layer}) "
+                         f"from {_local(shift.start, zone)} to {_local(shift.end, zone)}.\n\n"
+                         f"{site_url()}/oncall/me/",
+                )
             sent += 1
     return sent

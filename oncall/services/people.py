@@ -19,7 +19,7 @@ from ..queries import UNKNOWN_MEMBER, addable_members
 @transaction.atomic
 def create_user(*, username: str, email: str = "", full_name: str = "", timezone: str = "UTC",
                 password: str | None = None, is_staff: bool = False, is_superuser: bool = False,
-                by=None, site_url: str | None = None) -> User:
+                slack_user_id: str = "", by=None, site_url: str | None = None) -> User:
     """Create a person. Without a password, one with an e-mail address is invited to set one.
 
     The invitation (sent after the commit) links to a set-password page whose
@@ -29,7 +29,7 @@ def create_user(*, username: str, email: str = "", full_name: str = "", timezone
     if by is not None and not by.is_staff:
         raise PermissionDenied("Only staff may create users.")
     user = User(username=username, email=email, full_name=full_name, timezone=timezone, is_staff=is_staff,
-                is_superuser=is_superuser)
+                is_superuser=is_superuser, slack_user_id=slack_user_id)
     user.full_clean(exclude=["password"])
     if password:
         user.set_password(password)
@@ -50,6 +50,23 @@ def update_user(*, user: User, by, changed: list[str]) -> User:
     user._history_user = by
     user._change_reason = "changed " + ", ".join(changed) if changed else "saved"
     user.save()
+    return user
+
+
+@transaction.atomic
+def set_slack_user_id(*, user: User, slack_user_id: str, by) -> User:
+    """Link (or, with "", unlink) a person's Slack member id: the person themselves or staff.
+
+    Checked like every field (``validate_slack_user_id``) and unique among people, so a Slack
+    command always finds one person.
+    """
+    if by is not None and by.pk != user.pk and not by.is_staff:
+        raise PermissionDenied("Only the person themselves or staff may change their Slack member id.")
+    user = User.objects.select_for_update().get(pk=user.pk)
+    user.slack_user_id = slack_user_id.strip()
+    # Only this field is checked: an old account's other fields are not this change's business.
+    user.full_clean(exclude=[f.name for f in User._meta.fields if f.name != "slack_user_id"])
+    user.save(update_fields=["slack_user_id"])
     return user
 
 

@@ -1,23 +1,23 @@
 """Writes for schedules: rotations, participants, overrides, swaps, calendar tokens, hand-off notes.
 
 Each function takes keyword-only arguments, owns one transaction, locks the
-rows it changes and records the acting user in history. Emails (swap
-requests and answers) go out after the transaction has committed, so a
-rolled-back change never tells anyone anything.
+rows it changes and records the acting user in history. E-mails (swap
+requests and answers) are handed to ``hooks.send_to_person`` inside the
+transaction and go out after it has committed, so a rolled-back change never
+tells anyone anything.
 """
 
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone as djtz
 
 from core.instants import check_cover_length, check_instant, place, range_message, shown
 from core.links import site_url
 
+from ..hooks import send_to_person
 from ..models import (
     CalendarToken,
     HandoffNote,
@@ -35,6 +35,7 @@ from ..permissions import can_view_team, require_team_manager
 from ..queries import rotations_with_overrides
 from ..schedule import handoff_instant, next_shift
 from ..schedule_files import parse_instant, parse_schedule, rotation_document
+from .escalation import import_policies
 
 ROTATION_FIELDS = ("name", "layer", "shift_length", "handoff_at", "timezone", "ends_at", "restrictions")
 
@@ -210,10 +211,10 @@ def delete_override(*, override: Override, by=None) -> None:
 
 # --- Swaps --------------------------------------------------------------------------
 
-def _mail(subject: str, body: str, *users: User) -> None:
-    recipients = [u.email for u in users if u.email]
-    if recipients:
-        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)
+def _mail(subject: str, body: str, *users: User, now: datetime | None = None) -> None:
+    """Each person's own e-mail (kind "swap"), sent once the caller's transaction commits."""
+    for user in users:
+        send_to_person(user=user, kind="swap", subject=subject, body=body, now=now)
 
 
 def _swap_text(swap: SwapRequest) -> str:
@@ -240,7 +241,8 @@ def request_swap(*, rotation: Rotation, requester: User, recipient: User, start:
         swap = SwapRequest.objects.create(rotation=rotation, requester=requester, recipient=recipient,
                                           start_at=start, end_at=end, message=message,
                                           created_at=now or djtz.now())
-    _mail(f"Swap request: {rotation.team.name} · {rotation.name}", _swap_text(swap), requester, recipient)
+        _mail(f"Swap request: {rotation.team.name} · {rotation.name}", _swap_text(swap), requester, recipient,
+              now=now)
     return swap
 
 
@@ -265,11 +267,11 @@ def _decide(swap: SwapRequest, *, by: User, status: str, now) -> SwapRequest:
 
 
 def _answer(swap: SwapRequest, *, by: User, status: str, now) -> SwapRequest:
-    """Decide the swap in one transaction, then email both people (after it has committed)."""
+    """Decide the swap in one transaction, which e-mails both people once it has committed."""
     with transaction.atomic():
         swap = _decide(swap, by=by, status=status, now=now)
-    _mail(f"Swap {status}: {swap.rotation.team.name} · {swap.rotation.name}", _swap_text(swap),
-          swap.requester, swap.recipient)
+        _mail(f"Swap {status}: {swap.rotation.team.name} · {swap.rotation.name}", _swap_text(swap),
+              swap.requester, swap.recipient, now=now)
     return swap
 
 
@@ -332,8 +334,8 @@ def write_handoff_note(*, rotation: Rotation, author: User, body: str, handoff_a
 def import_schedule(*, team: Team, text: str, by=None) -> dict:
     """Make the team's rotations match a schedule file; returns counts of what changed.
 
-    Rotations are matched by name; rotations missing from the file are left
-    alone. Participant sets and overrides are replaced only where they differ
+    Rotations (and escalation policies) are matched by name; those missing
+    from the file are left alone. Participant sets and overrides are replaced only where they differ
     (overrides keep the file's order, which is their precedence), so a file
     that matches the database writes nothing, not even history rows.
     """
@@ -403,4 +405,6 @@ def import_schedule(*, team: Team, text: str, by=None) -> dict:
             for username, start, end, reason in overrides[same:]:
                 create_override(rotation=rotation, user=people[username], start=start, end=end, reason=reason, by=by)
             counts["overrides"] += 1
+    if "policies" in document:  # after the rotations: a policy may name a layer the file just made
+        counts["policies"] = import_policies(team=team, items=document["policies"], by=by)
     return counts

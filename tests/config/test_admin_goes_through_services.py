@@ -30,14 +30,17 @@ from incidents.models import (
     Incident,
     MaintenanceWindow,
     Note,
+    Responder,
     RoleAssignment,
     Service,
     Severity,
+    SeverityPolicy,
     StatusUpdate,
 )
 from incidents.services import add_note, assign_role, create_maintenance_window, post_status_update
 from oncall.models import (
     CalendarToken,
+    EscalationPolicy,
     HandoffNote,
     HandoffNotice,
     Membership,
@@ -52,15 +55,27 @@ from oncall.models import (
 from oncall.services import (
     calendar_token_for,
     create_override,
+    create_policy,
     create_rotation,
     request_swap,
     write_handoff_note,
 )
+from paging.models import (
+    ContactMethod,
+    EscalationRun,
+    Notification,
+    NotificationRule,
+    PagingEvent,
+    PagingProfile,
+    Subscription,
+)
+from paging.services.escalation import sweep
+from paging.services.subscriptions import subscribe
 from tests.factories import ensure_severities, make_incident, severity
 
 pytestmark = pytest.mark.django_db
 
-VIGIL_APPS = {"core", "oncall", "incidents", "alerts", "postmortems", "reporting", "demo"}
+VIGIL_APPS = {"core", "oncall", "incidents", "alerts", "paging", "postmortems", "reporting", "demo"}
 OPERATIONS = ("add", "change", "delete")
 
 # Writes the admin makes with a plain save, on purpose, and why.
@@ -102,11 +117,20 @@ def world(payments, search_team, alice, bob, charlie, sam, checkout):
     ShiftReminder.objects.create(rotation=rotation, user=bob, shift_start_at=now, sent_at=now)
     create_maintenance_window(service=checkout, starts_at=now + timedelta(days=9), ends_at=now + timedelta(days=10),
                               by=alice)
+    create_policy(team=payments, name="SEV1", steps=[{"delay_minutes": 15, "targets": [{"type": "layer", "id": "primary"}]}],
+                  by=alice)
     integration, _ = create_integration(service=checkout, kind="events_v2", name="PD", by=alice)
     ingest_event(integration=integration, event=AlertEvent(action="trigger", dedup_key="k", summary="Disk full"))
+    SeverityPolicy.objects.create(service=checkout, severity=Severity.objects.get(name="SEV1"),
+                                  policy=EscalationPolicy.objects.get())
+    sweep(now=timezone.now())  # the incidents' escalations page their first step: runs, notifications, timeline events
+    subscribe(user=bob, team=payments, min_severity=Severity.objects.get(name="SEV2"), by=bob)
+    PagingProfile.objects.create(user=bob, hold_low_urgency=True)
     models = [Incident, Note, StatusUpdate, RoleAssignment, Rotation, RotationParticipant, Override, SwapRequest,
               CalendarToken, HandoffNote, HandoffNotice, ShiftReminder, MaintenanceWindow, Integration, Alert,
-              AlertGroup, Membership, Team, User, Service, Severity]
+              AlertGroup, Membership, Team, User, Service, Severity, EscalationPolicy,
+              Responder, ContactMethod, NotificationRule, EscalationRun, Notification, PagingEvent,
+              PagingProfile, Subscription]  # paging: read-only (every person has their account e-mail and rules)
     return {model: model._default_manager.order_by("pk").first() for model in models}
 
 
@@ -303,6 +327,56 @@ def _override_delete(ctx: Ctx):
         assert (row.history_type, row.history_user) == ("-", ctx.sam)
 
 
+POLICY_STEPS = '[{"delay_minutes": 10, "targets": [{"type": "user", "id": "bob"}, {"type": "team_leads"}]}]'
+
+
+def _policy_add(ctx: Ctx):
+    calls = ctx.spy(oncall_services, "create_policy")
+    payments = Team.objects.get(slug="payments")
+    _saved(ctx.client.post(_url(EscalationPolicy, "add"), {
+        "team": payments.pk, "name": "SEV2", "description": "", "steps_json": POLICY_STEPS, "repeat": 1,
+        "default": "on"}))
+    assert [(c["name"], c["is_default"], c["by"]) for c in calls] == [("SEV2", True, ctx.sam)]
+    policy = EscalationPolicy.objects.get(name="SEV2")
+    bob = User.objects.get(username="bob")
+    assert policy.steps == [{"delay_minutes": 10, "targets": [{"type": "user", "id": bob.pk},
+                                                              {"type": "team_leads", "id": payments.pk}]}]
+    row = _last_history(EscalationPolicy, name="SEV2")
+    assert (row.history_type, row.history_user, row.history_change_reason) == (
+        "+", ctx.sam, "created as the team's default")
+
+
+def _policy_change(ctx: Ctx):
+    calls = ctx.spy(oncall_services, "update_policy")
+    policy = ctx.world[EscalationPolicy]
+    _saved(ctx.client.post(_url(EscalationPolicy, "change", policy.pk), {
+        "name": "SEV1 loud", "description": "", "steps_json": POLICY_STEPS, "repeat": 2}))
+    assert [(c["name"], c["repeat"], c["by"]) for c in calls] == [("SEV1 loud", 2, ctx.sam)]
+    row = _last_history(EscalationPolicy, id=policy.pk)
+    assert (row.name, row.history_user, row.history_change_reason) == ("SEV1 loud", ctx.sam, "changed in the admin")
+    # A step the service cannot use is shown on the form, and nothing is written.
+    response = ctx.client.post(_url(EscalationPolicy, "change", policy.pk), {
+        "name": "SEV1", "description": "", "repeat": 0,
+        "steps_json": '[{"delay_minutes": 5, "targets": [{"type": "user", "id": "zed"}]}]'})
+    assert response.status_code == 200
+    assert "Step 1, target 1: no user &#x27;zed&#x27;; give a username." in response.content.decode()
+    assert EscalationPolicy.objects.get(pk=policy.pk).name == "SEV1 loud"
+
+
+def _policy_delete(ctx: Ctx):
+    calls = ctx.spy(oncall_services, "delete_policy")
+    first = ctx.world[EscalationPolicy]
+    second = create_policy(team=first.team, name="Spare", steps=[{"delay_minutes": 5, "targets": [{"type": "team"}]}],
+                           by=None)
+    _saved(ctx.client.post(_url(EscalationPolicy, "delete", first.pk), {"post": "yes"}))
+    _saved(ctx.client.post(_url(EscalationPolicy, "changelist"), {
+        "action": "delete_selected", "_selected_action": [second.pk], "post": "yes"}))
+    assert [(c["pk"]["policy"], c["by"]) for c in calls] == [(first.pk, ctx.sam), (second.pk, ctx.sam)]
+    for pk in (first.pk, second.pk):
+        row = _last_history(EscalationPolicy, id=pk)
+        assert (row.history_type, row.history_user, row.history_change_reason) == ("-", ctx.sam, "deleted")
+
+
 SERVICE_FIELDS = {"description": "", "runbook_url": "", "runbook": ""}
 
 
@@ -406,6 +480,7 @@ THROUGH_SERVICES = {
     "oncall.Membership": {"add": _membership_add, "change": _membership_change, "delete": _membership_delete},
     "oncall.Rotation": {"change": _rotation_change},
     "oncall.Override": {"add": _override_add, "delete": _override_delete},
+    "oncall.EscalationPolicy": {"add": _policy_add, "change": _policy_change, "delete": _policy_delete},
     "incidents.Service": {"add": _service_add, "change": _service_change},
     "incidents.Incident": {"add": _incident_add, "change": _incident_change},
     "incidents.MaintenanceWindow": {"add": _window_add, "change": _window_change},

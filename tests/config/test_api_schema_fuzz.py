@@ -41,7 +41,9 @@ from rest_framework.authtoken.models import Token
 from alerts.services import create_integration
 from incidents.services import assign_role, create_service
 from oncall.models import Membership
-from oncall.services import create_override, create_rotation
+from oncall.services import create_override, create_policy, create_rotation
+from paging.models import ContactMethod
+from paging.services.contacts import add_contact_method, add_rule
 from tests.factories import (
     MembershipFactory,
     ServiceFactory,
@@ -82,6 +84,17 @@ def build_world() -> dict:
     soon = datetime.now(UTC) + timedelta(days=1)
     overrides = [create_override(rotation=rotation, user=bob, start=soon, end=soon + timedelta(hours=8), by=alice)
                  for _ in range(2)]
+    # A policy of the team (its primary layer, then its leads), and one to delete.
+    steps = [{"delay_minutes": 15, "targets": [{"type": "layer", "id": "primary"}, {"type": "team_leads"}]},
+             {"delay_minutes": 30, "targets": [{"type": "user", "id": "bob"}]}]
+    policy, doomed_policy = (create_policy(team=payments, name=name, steps=steps, by=alice)
+                             for name in ("Payments default", "Doomed"))
+    # Alice's methods: her account e-mail (every person has it, verified, with "at once" rules), an
+    # unverified phone to change, verify and send codes and tests to, and one to delete; a rule to delete.
+    email = ContactMethod.objects.get(user=alice, kind="email", address=alice.email)
+    phone = add_contact_method(user=alice, kind="sms", address="+4915112345678", by=alice)
+    doomed_method = add_contact_method(user=alice, kind="slack", address="U012AB3CD", by=alice)
+    doomed_rule = add_rule(user=alice, urgency="low", contact_method=email, delay_minutes=30, by=alice)
     integrations = {}
     for name, kind, extra in [("events", "events_v2", {}), ("alertmanager", "alertmanager", {}),
                               ("webhook", "webhook", {}), ("heartbeat", "heartbeat", {"interval_seconds": 300}),
@@ -94,6 +107,9 @@ def build_world() -> dict:
         "number": incident.number, "role_id": role.pk, "rotation_id": rotation.pk,
         "override_id": overrides[0].pk, "doomed_override_id": overrides[1].pk,
         "users": ["alice", "bob"], "doomed_member": "dave", "integrations": integrations,
+        "policy_id": policy.pk, "doomed_policy_id": doomed_policy.pk, "steps": steps,
+        "contact_method_id": email.pk, "phone_id": phone.pk, "doomed_method_id": doomed_method.pk,
+        "rule_id": email.rules.filter(delay_minutes=0).first().pk, "doomed_rule_id": doomed_rule.pk,
     }
 
 

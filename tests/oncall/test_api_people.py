@@ -33,7 +33,7 @@ def test_a_person_is_read_by_username_with_the_documented_fields(api, alice, bob
     response = api.as_user(alice).get("/api/v1/users/bob/")
     assert response.status_code == 200
     assert response.data == {"username": "bob", "email": "bob@example.com", "full_name": "Bob Baker",
-                             "timezone": "UTC", "is_active": True}
+                             "timezone": "UTC", "slack_user_id": "", "is_active": True}
 
 
 def test_a_person_outside_your_teams_is_404(api, alice, charlie):

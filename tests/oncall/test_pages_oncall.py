@@ -113,13 +113,14 @@ def test_rotation_form_rejects_non_members(client, alice, charlie):
     assert "Not members of Payments: charlie." in response.content.decode()
 
 
-def test_swap_request_then_accept_creates_an_override_and_emails_both(client, rotation, alice, bob):
+def test_swap_request_then_accept_creates_an_override_and_emails_both(client, rotation, alice, bob, deliver_queued):
     client.force_login(alice)
     client.post("/oncall/teams/payments/swaps/new/", {
         "rotation": rotation.pk, "recipient": "bob", "start": "2030-02-01T09:00", "end": "2030-02-02T09:00",
         "message": "Dentist"})
     swap = SwapRequest.objects.get()
-    assert sorted(mail.outbox[0].to) == ["alice@example.com", "bob@example.com"]
+    deliver_queued()
+    assert sorted(m.to[0] for m in mail.outbox) == ["alice@example.com", "bob@example.com"]
 
     client.force_login(alice)
     assert client.post(f"/oncall/swaps/{swap.pk}/accept/").status_code == 403  # only bob may accept
@@ -134,7 +135,10 @@ def test_swap_request_then_accept_creates_an_override_and_emails_both(client, ro
     swap.refresh_from_db()
     assert swap.status == "accepted"
     assert (swap.override.user, swap.override.rotation) == (bob, rotation)
-    assert len(mail.outbox) == 2 and "accepted" in mail.outbox[1].subject
+    deliver_queued()
+    accepted = mail.outbox[2:]
+    assert sorted(m.to[0] for m in accepted) == ["alice@example.com", "bob@example.com"]
+    assert all("accepted" in m.subject for m in accepted)
 
 
 def test_declining_a_swap_creates_no_override(rotation, alice, bob):

@@ -1,4 +1,4 @@
-"""Load demo data: three teams, a dozen people, services, incidents in every state.
+"""Load demo data: three teams, a dozen people, services, escalation policies, incidents in every state.
 
 Idempotent: run it twice and the second run changes nothing. Every write goes
 through the apps' services, so the demo has the same history and numbering
@@ -40,6 +40,8 @@ PEOPLE = [
     ("kofi", "Kofi Kumah", "Africa/Accra", "platform", "member"),
     ("lena", "Lena Lindqvist", "Europe/Stockholm", "platform", "member"),
 ]
+# A staff member above the teams: the "next level" of the platform team's SEV1 escalation.
+DIRECTOR = ("morgan", "Morgan Mills", "Europe/London")
 SERVICES = [
     ("checkout", "Checkout API", "payments", "Takes orders and payments.",
      "# Checkout runbook\n\n1. Check the 5xx rate on the *Checkout* dashboard.\n"
@@ -67,6 +69,38 @@ INCIDENTS = [
      ["acknowledge", "identify", "resolve"], 200),
     ("Typo on receipt e-mail", "payments", "SEV4", "other", ["checkout"], ["resolve"], 400),
 ]
+# The escalation matrix of every team, by severity: (name, description, repeat, steps in the API's form).
+# Steps are entered at the sum of the delays before them: SEV1 pages at 0, 15, 30 and 60 minutes.
+def policy_matrix(next_level: list[dict]) -> dict[str, tuple]:
+    on_call = {"type": "layer", "id": "primary"}
+    leads, managers, everyone = {"type": "team_leads"}, {"type": "team_managers"}, {"type": "team"}
+    return {
+        "SEV1": ("SEV1: on call and lead, then manager, next level, whole team",
+                 "At once the primary on-call and the team's leads; the managers after 15 minutes; the next level "
+                 "after 30; the whole team after an hour. Runs twice.", 1, [
+                     {"delay_minutes": 15, "targets": [on_call, leads]},
+                     {"delay_minutes": 15, "targets": [managers]},
+                     {"delay_minutes": 30, "targets": next_level},
+                     {"delay_minutes": 30, "targets": [everyone]},
+                 ]),
+        "SEV2": ("SEV2: on call, then lead, then manager",
+                 "The primary on-call; the leads after 15 minutes; the managers after 30.", 0, [
+                     {"delay_minutes": 15, "targets": [on_call]},
+                     {"delay_minutes": 15, "targets": [leads]},
+                     {"delay_minutes": 30, "targets": [managers]},
+                 ]),
+        "SEV3": ("SEV3: on call, then lead after an hour",
+                 "The primary on-call; the leads if nobody has acknowledged after an hour.", 0, [
+                     {"delay_minutes": 60, "targets": [on_call]},
+                     {"delay_minutes": 60, "targets": [leads]},
+                 ]),
+        "SEV4": ("SEV4: on call only",
+                 "The primary on-call, nobody else. The team's default policy.", 0, [
+                     {"delay_minutes": 60, "targets": [on_call]},
+                 ]),
+    }
+
+
 STEP_MINUTES = {"acknowledge": 4, "investigate": 10, "identify": 25, "mitigate": 20, "resolve": 45, "close": 120}
 
 
@@ -93,6 +127,9 @@ class Command(BaseCommand):
             username="admin", email="admin@example.com", full_name="Vigil Admin", password=DEMO_PASSWORD,
             is_staff=True, is_superuser=True,
         )
+        username, full_name, tz = DIRECTOR
+        oncall_services.create_user(username=username, email=f"{username}@example.com", full_name=full_name,
+                                    timezone=tz, password=DEMO_PASSWORD, is_staff=True)
         teams = {slug: oncall_services.create_team(slug=slug, name=name, timezone=tz) for slug, name, tz in TEAMS}
         people = {}
         for username, full_name, tz, team, role in PEOPLE:
@@ -110,6 +147,7 @@ class Command(BaseCommand):
         leads = {team: next(people[u] for u, _, _, t, r in PEOPLE if t == team and r == "lead") for team in teams}
         members = {team: [people[u] for u, _, _, t, _ in PEOPLE if t == team] for team in teams}
         self._seed_schedules(teams, members, now)
+        self._seed_policies(teams, services)
         keys = self._seed_integrations(services)
         severities = {s.name: s for s in Severity.objects.all()}
         for title, team, sev, category, svc, path, hours_ago in INCIDENTS:
@@ -158,6 +196,30 @@ class Command(BaseCommand):
                 team=team, name=f"{team.name} secondary", layer="secondary", participants=people[2:] + people[:2],
                 shift_length="P7D", handoff_at=first + timedelta(days=1), timezone=team.timezone,
             )
+
+    def _seed_policies(self, teams, services):
+        """Each team's SEV1..SEV4 policies; SEV4 is the team's default and each service's, the others per severity.
+
+        SEV1's next level is the platform team's leads and managers, and for the platform team itself a
+        staff director (when there is one)."""
+        director = User.objects.filter(is_staff=True, username=DIRECTOR[0]).first()
+        severities = {s.name: s for s in Severity.objects.all()}
+        for slug, team in teams.items():
+            if slug == "platform" and director is not None:
+                next_level = [{"type": "user", "id": director.username}]
+            else:
+                next_level = [{"type": "team_leads", "id": "platform"}, {"type": "team_managers", "id": "platform"}]
+            policies = {
+                sev: oncall_services.create_policy(team=team, name=name, description=description, repeat=repeat,
+                                                   steps=steps, is_default=sev == "SEV4", by=None)
+                for sev, (name, description, repeat, steps) in policy_matrix(next_level).items()
+            }
+            for service in services.values():
+                if service.team_id == team.pk:
+                    incident_services.update_service(
+                        service=service, by=None, reason="demo escalation policies", escalation_policy=policies["SEV4"],
+                        escalation_policies={severities[sev]: policies[sev] for sev in ("SEV1", "SEV2", "SEV3")},
+                    )
 
     def _seed_integrations(self, services):
         keys = []

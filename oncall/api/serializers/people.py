@@ -5,14 +5,35 @@ from rest_framework import serializers
 from config.api import JSONTypes
 
 from ...models import Membership, Team, User
+from ...models.people import SLACK_MEMBER_ID
 from ...queries import UNKNOWN_MEMBER, addable_members
 
 
+def slack_user_id_field() -> serializers.RegexField:
+    # A pattern, so the schema says what Vigil takes; "" (none) is allow_blank's, which the schema
+    # adds as a second oneOf branch: a pattern that took "" too would match both, and oneOf wants one.
+    return serializers.RegexField(
+        rf"^{SLACK_MEMBER_ID.pattern}$", max_length=32, required=False, allow_blank=True,
+        error_messages={"invalid": "Not a Slack member id: it starts with U or W followed by capital letters and "
+                                   "digits, such as U012AB3CD (Slack: your profile, ⋮, Copy member ID)."},
+        help_text="Slack member id (U… or W…, such as U012AB3CD), linking Slack commands to this person; \"\" "
+                  "for none. Writable by the person and staff.",
+    )
+
+
 class UserSerializer(JSONTypes, serializers.ModelSerializer):
+    slack_user_id = slack_user_id_field()
+
     class Meta:
         model = User
-        fields = ["username", "email", "full_name", "timezone", "is_active"]
+        fields = ["username", "email", "full_name", "timezone", "slack_user_id", "is_active"]
         read_only_fields = ["is_active"]
+
+
+class UserUpdateSerializer(JSONTypes, serializers.Serializer):
+    """What PATCH changes on a person: their Slack member id (the person themselves or staff)."""
+
+    slack_user_id = slack_user_id_field()
 
 
 class TeamSerializer(JSONTypes, serializers.ModelSerializer):
