@@ -106,12 +106,13 @@ def _type_error(field, value) -> str | None:
 
 
 class JSONTypes:
-    """Serializer mixin: in a JSON body each field takes only its own JSON type, as the schema says.
-
-    DRF coerces: text takes 5, a number takes "5", a boolean takes "yes". A client reading the
-    schema never relies on that, and a client sending the wrong type has a bug worth hearing of.
-    Form bodies (the browser's, all strings) are left to DRF's own parsing.
-    """
+    # Serializer mixin: in a JSON body each field takes only its own JSON type, as the schema says.
+    #
+    # DRF coerces: text takes 5, a number takes "5", a boolean takes "yes". A client reading the
+    # schema never relies on that, and a client sending the wrong type has a bug worth hearing of.
+    # Form bodies (the browser's, all strings) are left to DRF's own parsing.
+    # (A comment, not a docstring: drf-spectacular would show a docstring as the description of
+    # every serializer without one of its own.)
 
     def to_internal_value(self, data):
         if type(data) is not dict:  # a parsed JSON object is a dict; a form arrives as a QueryDict

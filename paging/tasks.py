@@ -10,12 +10,15 @@ from celery import shared_task
 from .services.delivery import deliver as deliver_notification
 from .services.escalation import advance_escalation
 from .services.escalation import sweep as sweep_paging
+from .services.notify import delivering_inline
 
 
 @shared_task(name="paging.tasks.advance")
 def advance(run_id: int, token: str) -> bool:
-    """Enter the run's due step, unless the token is stale (a duplicate, or the run moved on)."""
-    return advance_escalation(run_id, token)
+    """Enter the run's due step, unless the token is stale (a duplicate, or the run moved on); then
+    send the step's pages that are due now itself (``delivering_inline``)."""
+    with delivering_inline():
+        return advance_escalation(run_id, token)
 
 
 @shared_task(name="paging.tasks.deliver")

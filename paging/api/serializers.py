@@ -4,6 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from config.api import JSONTypes
+from core.text import validate_one_line
 
 from ..models import ContactMethod, NotificationRule, Urgency
 
@@ -36,17 +37,23 @@ class ContactMethodSerializer(serializers.ModelSerializer):
         return method.secret if owner and method.kind == ContactMethod.Kind.WEBHOOK else None
 
 
+# One line each (the service refuses a control character): the validator puts that in the schema too.
 class ContactMethodCreateSerializer(JSONTypes, serializers.Serializer):
+    """A new contact method, unverified until the code sent to it is entered."""
+
     kind = serializers.ChoiceField(choices=ContactMethod.Kind.choices)
-    address = serializers.CharField(max_length=500, help_text=ADDRESS_HELP)
+    address = serializers.CharField(max_length=500, help_text=ADDRESS_HELP, validators=[validate_one_line])
     label = serializers.CharField(max_length=60, required=False, allow_blank=True, default="",
+                                  validators=[validate_one_line],
                                   help_text="A name for it on your profile, such as \"work phone\".")
 
 
 class ContactMethodUpdateSerializer(JSONTypes, serializers.Serializer):
-    address = serializers.CharField(max_length=500, required=False,
+    """What changes on a contact method: its address (unverified again) and its label."""
+
+    address = serializers.CharField(max_length=500, required=False, validators=[validate_one_line],
                                     help_text=f"A new address is unverified again. {ADDRESS_HELP}")
-    label = serializers.CharField(max_length=60, required=False, allow_blank=True)
+    label = serializers.CharField(max_length=60, required=False, allow_blank=True, validators=[validate_one_line])
 
 
 class VerifySerializer(JSONTypes, serializers.Serializer):

@@ -52,7 +52,8 @@ def _stopped(row: Notification) -> str:
 def _claim(notification_id: int, now: datetime) -> Notification | None:
     """Lock the row and take it (``sending``, a lease, one attempt more) if it is due and nobody holds it."""
     with transaction.atomic():
-        row = (Notification.objects.select_for_update(of=("self",))
+        # skip_locked: a row locked elsewhere is being claimed there (its lease then tells the rest).
+        row = (Notification.objects.select_for_update(of=("self",), skip_locked=True)
                .select_related("incident__severity", "contact_method", "user", "run")
                .filter(pk=notification_id).first())
         if row is None or row.status in FINISHED:

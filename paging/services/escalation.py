@@ -104,7 +104,9 @@ def advance_escalation(run_id: int, token: str | None = None, *, now: datetime |
     who is on call per team across the runs of one sweep."""
     now = now or timezone.now()
     with transaction.atomic():
-        run = (EscalationRun.objects.select_for_update(of=("self",))
+        # skip_locked: a run locked elsewhere is being advanced (or stopped) there; waiting for it
+        # would only find the step entered already.
+        run = (EscalationRun.objects.select_for_update(of=("self",), skip_locked=True)
                .select_related("incident__severity", "incident__team").filter(pk=run_id).first())
         if run is None or run.state != EscalationRun.State.ACTIVE:
             return False

@@ -9,6 +9,8 @@ sweep delivers any whose task was lost.
 
 import logging
 import secrets
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -147,22 +149,46 @@ def email_person(*, user, kind: str, subject: str, body: str, now: datetime | No
     return message(user=user, method=method, kind=kind, subject=subject, body=body, now=now)
 
 
+# Set by the ``advance`` task: the pages a step owes now are sent by that task itself once its
+# transaction commits, not queued as one more task each (a broker round trip and a second worker
+# per page); the rest (a rule's delay, working hours) are queued as usual.
+_deliver_inline: ContextVar[bool] = ContextVar("paging_deliver_inline", default=False)
+
+
+@contextmanager
+def delivering_inline():
+    """Within this block, ``queue_delivery`` sends what is due at once itself after the commit."""
+    token = _deliver_inline.set(True)
+    try:
+        yield
+    finally:
+        _deliver_inline.reset(token)
+
+
 def queue_delivery(notifications, *, now: datetime) -> None:
     """Queue a delivery task per notification once the transaction commits, counting down to its due time.
 
     A broker that is down is logged, not raised: the rows are stored, and the
-    sweep (``paging.tasks.sweep``) delivers what is due.
+    sweep (``paging.tasks.sweep``) delivers what is due. Inside ``delivering_inline`` the
+    notifications due now are delivered right after the commit instead.
     """
     pending = [(n.pk, max(0.0, (n.due_at - now).total_seconds())) for n in notifications]
     if not pending:
         return
+    inline = _deliver_inline.get()
 
     def send():
         from ..tasks import deliver
-        try:
+        from .delivery import deliver as deliver_now
+        later = [(pk, countdown) for pk, countdown in pending if not (inline and countdown == 0)]
+        if inline:
             for pk, countdown in pending:
+                if countdown == 0:
+                    deliver_now(pk)
+        try:
+            for pk, countdown in later:
                 deliver.apply_async((pk,), countdown=countdown)
         except Exception:  # noqa: BLE001 - the broker is down: the sweep delivers later
-            log.warning("Could not queue %d deliveries; the sweep will send them", len(pending), exc_info=True)
+            log.warning("Could not queue %d deliveries; the sweep will send them", len(later), exc_info=True)
 
     transaction.on_commit(send)

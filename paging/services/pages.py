@@ -48,12 +48,12 @@ def _stored_targets(targets: list[dict]) -> tuple[list[dict], list[int]]:
             stored.append({"type": "layer", "id": "primary", "team": team.pk} if kind == "team"
                           else {"type": "team", "id": team.pk})
         elif kind == "rotation":
-            rotation = Rotation.objects.filter(pk=ident).first() if isinstance(ident, int) or str(ident).isdigit() else None
+            rotation = Rotation.objects.filter(pk=ident).first() if isinstance(ident, int) or (str(ident).isascii() and str(ident).isdigit()) else None
             if rotation is None:
                 raise ValidationError({"targets": f"No rotation has the id {ident!r}."})
             stored.append({"type": "rotation", "id": rotation.pk})
         else:
-            policy = EscalationPolicy.objects.filter(pk=ident).first() if isinstance(ident, int) or str(ident).isdigit() else None
+            policy = EscalationPolicy.objects.filter(pk=ident).first() if isinstance(ident, int) or (str(ident).isascii() and str(ident).isdigit()) else None
             if policy is None:
                 raise ValidationError({"targets": f"No escalation policy has the id {ident!r}."})
             stored.extend({**t, "team": policy.team_id} if t["type"] == "layer" else t for t in policy.steps[0]["targets"])

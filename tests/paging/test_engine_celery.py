@@ -208,11 +208,11 @@ def test_the_same_advance_delivered_three_times_and_a_stale_one_page_once(engine
         (mail,) = mailbox.wait_for(bob.email, log=worker.output)
         assert sorted(results(worker, "advance")) == ["False", "False", "False", "True"]
 
-        wait_until(lambda: len(results(worker, "deliver")) == 1, "the delivery", 10, worker.output)
-        for _ in range(2):  # the delivery task, redelivered
+        # The advance that entered the step sent its page itself; a delivery task for it, delivered twice, sends nothing.
+        for _ in range(2):
             deliver.apply_async((mail.notification,))
-        wait_until(lambda: len(results(worker, "deliver")) == 3, "three deliveries", 10, worker.output)
-        assert sorted(results(worker, "deliver")) == ["'sent'", "'skipped'", "'skipped'"]
+        wait_until(lambda: len(results(worker, "deliver")) == 2, "two deliveries", 10, worker.output)
+        assert sorted(results(worker, "deliver")) == ["'skipped'", "'skipped'"]
 
         assert mailbox.to(bob.email) == [mail]
         page = Notification.objects.get(run=run)
@@ -225,13 +225,14 @@ def test_the_same_advance_delivered_three_times_and_a_stale_one_page_once(engine
 def test_a_worker_killed_while_sending_leaves_each_page_to_be_sent_once_after_its_lease(engine, payments, alice, bob):
     policy(payments, [bob, alice])
     with Mailbox() as mailbox, Tarpit() as tarpit:
-        # The first worker's SMTP relay accepts and never answers: both deliveries hang in send.
+        # The first worker's SMTP relay accepts and never answers: the advance that entered the step hangs
+        # sending its first page (it sends the step's pages itself, one after the other).
         stuck = engine.worker(tarpit.port, name="stuck-worker", PAGING_DELIVERY_LEASE_SECONDS=LEASE)
         incident = declare(payments, alice)
-        wait_until(lambda: tarpit.connections == 2, "both deliveries to be sending", 20, stuck.output)
-        pages = list(Notification.objects.filter(incident=incident))
-        assert {p.status for p in pages} == {Notification.Status.SENDING}
-        stuck.kill()  # SIGKILL to the worker and its pool: the claims stay, the tasks stay unacknowledged
+        wait_until(lambda: tarpit.connections == 1, "the first page to be sending", 20, stuck.output)
+        pages = sorted(Notification.objects.filter(incident=incident), key=lambda p: p.status != "sending")
+        assert [p.status for p in pages] == [Notification.Status.SENDING, Notification.Status.QUEUED]
+        stuck.kill()  # SIGKILL to the worker and its pool: the claim stays, the task stays unacknowledged
 
         # Beat, and a new worker (which re-queues what the dead one held: visibility timeout 1 s).
         engine.beat(mailbox.port)
@@ -239,20 +240,25 @@ def test_a_worker_killed_while_sending_leaves_each_page_to_be_sent_once_after_it
         up = time.time()
         for person in (bob, alice):
             mailbox.wait_for(person.email, log=worker.output)
-        # The redelivered tasks have run too, and two sweeps since.
-        wait_until(lambda: len(results(worker, "deliver")) >= 2, "the redelivered deliveries", 10, worker.output)
+        # The redelivered advance has run too (the step was entered: it returns), and two sweeps since.
+        wait_until(lambda: results(worker, "advance"), "the redelivered advance", 10, worker.output)
         sweeps = len(results(worker, "sweep"))
         wait_until(lambda: len(results(worker, "sweep")) >= sweeps + 2, "two more sweeps", 10, worker.output)
 
-        for page in pages:
-            (mail,) = mailbox.to(page.user.email)
-            lease_ended = page.lease_until.timestamp()
-            print(f"\n{page.user.username}: sent {mail.at - lease_ended:+.2f} s after the dead worker's lease ended, "
-                  f"{mail.at - up:+.2f} s after the new worker was up")
-            # Not while the dead worker's lease holds; then within a sweep of both the lease ending and the worker.
-            assert lease_ended <= mail.at <= max(lease_ended, up) + SWEEP + 3
-            page.refresh_from_db()
-            assert (page.status, page.attempts, mail.notification) == (Notification.Status.SENT, 2, page.pk)
+        claimed, waiting = pages
+        (mail,) = mailbox.to(claimed.user.email)
+        lease_ended = claimed.lease_until.timestamp()
+        print(f"\n{claimed.user.username}: sent {mail.at - lease_ended:+.2f} s after the dead worker's lease ended, "
+              f"{mail.at - up:+.2f} s after the new worker was up")
+        # Not while the dead worker's lease holds; then within a sweep of both the lease ending and the worker.
+        assert lease_ended <= mail.at <= max(lease_ended, up) + SWEEP + 3
+        claimed.refresh_from_db()
+        assert (claimed.status, claimed.attempts, mail.notification) == (Notification.Status.SENT, 2, claimed.pk)
+        # The page still waiting its turn goes out with the first sweep, once.
+        (mail,) = mailbox.to(waiting.user.email)
+        assert mail.at <= up + SWEEP + 3
+        waiting.refresh_from_db()
+        assert (waiting.status, waiting.attempts) == (Notification.Status.SENT, 1)
         assert len(mailbox.mails) == 2
 
 
@@ -262,18 +268,20 @@ def test_a_worker_killed_inside_advance_leaves_the_step_to_be_entered_once(engin
         incident = declare(payments, alice)  # its advance task waits in the broker
         run = EscalationRun.objects.get(incident=incident)
         with connection.cursor() as cursor:
-            # Hold the run's row: the worker's advance_escalation waits for it inside its transaction.
+            # Hold the incident's row: the worker's advance_escalation locks the run (it skips a run locked
+            # elsewhere), writes the step's rows, and waits to commit them.
             cursor.execute("BEGIN")
-            cursor.execute("SELECT id FROM paging_escalationrun WHERE id = %s FOR UPDATE", [run.pk])
+            cursor.execute("SELECT id FROM incidents_incident WHERE id = %s FOR UPDATE", [incident.pk])
             stuck = engine.worker(mailbox.port, name="stuck-worker")
 
             def advance_waits():
                 cursor.execute("SELECT pg_stat_clear_snapshot()")
+                # Its COMMIT waits: the foreign keys are checked then (deferred), which needs the incident's row.
                 cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                               "AND wait_event_type = 'Lock' AND query LIKE %s", ["%paging_escalationrun%"])
+                               "AND wait_event_type = 'Lock' AND query = 'COMMIT'")
                 return cursor.fetchone()[0] == 1
 
-            wait_until(advance_waits, "the worker's advance to wait for the run's row", 20, stuck.output)
+            wait_until(advance_waits, "the worker's advance to wait to commit", 20, stuck.output)
             stuck.kill()
             cursor.execute("ROLLBACK")
 

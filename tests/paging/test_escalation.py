@@ -319,3 +319,17 @@ def test_a_severity_change_does_not_restart_the_run(two_steps, payments, alice, 
     sweep(now=minutes(1))
     assert paged() == ["bob"]
     assert EscalationRun.objects.filter(incident=incident).count() == 1
+
+
+@pytest.mark.django_db
+def test_the_advance_task_sends_its_steps_pages_itself_once_it_commits(
+        two_steps, payments, alice, bob, django_capture_on_commit_callbacks):
+    from paging.services.notify import delivering_inline
+
+    incident = declare(payments, by=alice)
+    run = EscalationRun.objects.get(incident=incident)
+    with django_capture_on_commit_callbacks(execute=True), delivering_inline():
+        assert advance_escalation(run.pk, run.token, now=T0) is True
+        assert paged() == [], "nothing is sent before the step's transaction commits"
+    assert paged() == ["bob"], "sent by the advance itself, with no delivery task and no sweep"
+    assert Notification.objects.get(run=run).status == Notification.Status.SENT

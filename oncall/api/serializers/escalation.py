@@ -9,13 +9,14 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from config.api import JSONTypes
-from core.text import validate_one_line
+from core.text import NON_BLANK_PATTERN, validate_one_line
 
 from ...models import EscalationPolicy
 from ...models.escalation import MAX_DELAY_MINUTES, MAX_REPEAT, MAX_STEPS, MAX_TARGETS
 from ...targets import steps_to_api, target_names
 
-_NAME = {"type": "string", "pattern": r"\S"}
+# Not blank as str.strip() sees it (which also strips \x1c-\x1f, where ECMA's \S does not).
+_NAME = {"type": "string", "pattern": NON_BLANK_PATTERN}
 
 
 def _target(types: list[str], ident: dict, *, required: bool = True, description: str) -> dict:
@@ -85,6 +86,8 @@ class EscalationPolicySerializer(serializers.ModelSerializer):
 
 
 class EscalationPolicyUpdateSerializer(JSONTypes, serializers.Serializer):
+    """What changes on an escalation policy (its team stays)."""
+
     name = serializers.CharField(max_length=120, validators=[validate_one_line])
     description = serializers.CharField(required=False, allow_blank=True, default="")
     repeat = serializers.IntegerField(
@@ -99,6 +102,8 @@ class EscalationPolicyUpdateSerializer(JSONTypes, serializers.Serializer):
 
 
 class EscalationPolicyInputSerializer(EscalationPolicyUpdateSerializer):
+    """A new escalation policy of a team you lead or manage."""
+
     team = serializers.SlugField(help_text="The team's slug; you must lead or manage it.")
 
     def validate_team(self, slug):
