@@ -65,7 +65,9 @@ def snapshot_of(policy: EscalationPolicy) -> dict:
 def start_escalation(*, incident: Incident, now: datetime | None = None) -> EscalationRun:
     """The incident's active run, started now if it has none; its first step is queued on commit."""
     now = now or timezone.now()
-    with transaction.atomic():
+    # No savepoint: called inside the transaction that declares the incident (alert ingestion's
+    # hot path), whose failure rolls this back with it.
+    with transaction.atomic(savepoint=False):
         running = EscalationRun.objects.active().filter(incident=incident).first()
         if running is not None:
             return running
