@@ -53,7 +53,9 @@ INSTALLED_APPS = [
     "incidents",
     "alerts",
     "paging",
+    "comms",
     "postmortems",
+    "chat",
     "reporting",
     "demo",
 ]
@@ -352,6 +354,7 @@ PAGING_HTTP_TIMEOUT_SECONDS = env_float("PAGING_HTTP_TIMEOUT_SECONDS", 10, minim
 # incoming-webhook URLs need nothing here. SLACK_API_URL is for a proxy or a test server.
 SLACK_BOT_TOKEN = env_str("SLACK_BOT_TOKEN", "")
 SLACK_API_URL = env_str("SLACK_API_URL", "https://slack.com/api").rstrip("/")
+SLACK_SIGNING_SECRET = env_str("SLACK_SIGNING_SECRET", "")  # the Slack app's signing secret: /api/v1/chat/slack/ (chat app)
 
 
 def _sms_providers() -> list[dict]:

@@ -5,7 +5,9 @@ signals, permission checks) and change status only through the actions below.
 Incidents, their notes, stakeholder updates and role assignments are never
 deleted here, nor services (incidents point at them); notes, updates and roles
 are read-only (the incident page and the API write them). Severities are
-reference rows that only the admin edits, directly.
+reference rows that only the admin edits, directly. Checklist templates (seeded
+by a migration) and incidents' checklist items are read-only here: items are
+ticked on the incident page or through the API.
 """
 
 from django import forms
@@ -24,6 +26,9 @@ from core.admin import (
 
 from . import services
 from .models import (
+    ChecklistItem,
+    ChecklistTemplate,
+    ChecklistTemplateItem,
     Incident,
     MaintenanceWindow,
     Note,
@@ -256,3 +261,49 @@ class MaintenanceWindowAdmin(NoDeleteMixin, admin.ModelAdmin):
                     by=request.user,
                 )
         adopt(obj, saved)
+
+
+class _DeletedWithTheirSeverity:
+    """Plain deletes: a severity's checklist goes with it (its delete page lists them); incidents keep
+    their own copies of the items, so nothing else changes."""
+
+    def has_delete_permission(self, request, obj=None):
+        return admin.ModelAdmin.has_delete_permission(self, request, obj)
+
+    def delete_model(self, request, obj):
+        admin.ModelAdmin.delete_model(self, request, obj)
+
+    def delete_queryset(self, request, queryset):
+        admin.ModelAdmin.delete_queryset(self, request, queryset)
+
+
+class ChecklistTemplateItemInline(ReadOnlyInline):
+    model = ChecklistTemplateItem
+    fields = ["position", "text", "auto"]
+
+
+@admin.register(ChecklistTemplate)
+class ChecklistTemplateAdmin(_DeletedWithTheirSeverity, ReadOnlyAdmin):
+    """Read-only: the per-severity checklists, seeded by migration 0015 (deleted only with their severity)."""
+
+    list_display = ["severity", "phase"]
+    list_filter = ["phase"]
+    list_select_related = ["severity"]
+    inlines = [ChecklistTemplateItemInline]
+
+
+@admin.register(ChecklistTemplateItem)
+class ChecklistTemplateItemAdmin(_DeletedWithTheirSeverity, ReadOnlyAdmin):
+    """Read-only: one line of a severity's checklist."""
+
+    list_display = ["template", "position", "text", "auto"]
+    list_select_related = ["template__severity"]
+
+
+@admin.register(ChecklistItem)
+class ChecklistItemAdmin(ReadOnlyHistoryAdmin):
+    """Read-only: items are ticked on the incident page or through the API (a timeline event each)."""
+
+    list_display = ["incident", "phase", "position", "text", "done_at", "done_by"]
+    list_filter = ["phase"]
+    list_select_related = ["incident", "done_by"]

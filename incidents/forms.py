@@ -121,7 +121,7 @@ class StatusUpdateForm(_Form):
     id_prefix = "update"
     state = forms.ChoiceField(choices=StatusUpdate.State.choices)
     body = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), label="Update")
-    public = forms.BooleanField(required=False, help_text="Show it on the public status page.")
+    public = forms.BooleanField(required=False, help_text='Show it on the <a href="/status/">public status page</a>.')
 
 
 class RoleForm(_Form):

@@ -6,7 +6,15 @@ from datetime import datetime
 
 from django.db.models import Count, Prefetch, QuerySet
 
-from .models import Incident, MaintenanceWindow, Note, RoleAssignment, Service, StatusUpdate
+from .models import (
+    ChecklistItem,
+    Incident,
+    MaintenanceWindow,
+    Note,
+    RoleAssignment,
+    Service,
+    StatusUpdate,
+)
 
 
 def incidents_for(user) -> QuerySet[Incident]:
@@ -180,10 +188,37 @@ def _update_events(incident: Incident) -> list[TimelineEvent]:
     ]
 
 
+def _checklist_events(incident: Incident) -> list[TimelineEvent]:
+    # Items are created with the incident ("+" rows): only ticks and unticks are events, and only
+    # people's: what Vigil ticks itself follows an event already on the timeline (the declaration,
+    # a commander's role, a public update, the resolution).
+    records = (
+        ChecklistItem.history.filter(incident_id=incident.pk, history_type="~", history_user__isnull=False)
+        .select_related("history_user")
+        .order_by("history_date", "history_id")
+    )
+    events = []
+    for record in records:
+        done = record.done_at is not None
+        summary = f"{'Done' if done else 'Not done'}: {record.text}"
+        events.append(TimelineEvent(
+            record.history_date, "checklist", record.history_user, summary,
+            {"item": record.id, "phase": record.phase, "text": record.text, "done": done},
+        ))
+    return events
+
+
+def checklist(incident: Incident) -> list[ChecklistItem]:
+    """The incident's checklist items, in phase then position order, with who ticked them: one query."""
+    return list(ChecklistItem.objects.filter(incident=incident).select_related("done_by")
+                .order_by("-phase", "position"))  # "during" sorts after "after": descending puts it first
+
+
 def timeline(incident: Incident) -> list[TimelineEvent]:
-    """Every event of an incident, oldest first: history, roles, notes, updates, and registered extras."""
+    """Every event of an incident, oldest first: history, roles, notes, updates, checklist ticks, and registered extras."""
     events: list[TimelineEvent] = []
-    for source in (_incident_events, _role_events, _note_events, _update_events, *_extra_sources):
+    for source in (_incident_events, _role_events, _note_events, _update_events, _checklist_events,
+                   *_extra_sources):
         events.extend(source(incident))
     # Creation first: the alert that opens an incident carries the instant the event arrived,
     # a moment before the incident's creation is recorded, yet belongs after it.

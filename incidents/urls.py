@@ -18,6 +18,8 @@ urlpatterns = [
     path("incidents/<str:number>/roles/", views.incident_role_assign, name="incident-role-assign"),
     path("incidents/<str:number>/roles/<id:pk>/remove/", views.incident_role_remove,
          name="incident-role-remove"),
+    path("incidents/<str:number>/checklist/<id:pk>/", views.incident_checklist_tick,
+         name="incident-checklist-tick"),
     path("services/", views.service_list, name="service-list"),
     path("services/<slug:slug>/", views.service_detail, name="service-detail"),
     path("services/<slug:slug>/maintenance/", views.service_maintenance, name="service-maintenance"),

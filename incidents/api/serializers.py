@@ -254,7 +254,7 @@ class TimelineEventSerializer(serializers.Serializer):
     at = serializers.DateTimeField()
     kind = serializers.CharField(
         help_text="created, status_changed, field_changed, role_assigned, role_removed, note, alert, "
-                  "notification, status_update, escalated, …"
+                  "notification, status_update, escalated, checklist, …"
     )
     actor = serializers.SerializerMethodField(help_text="Username of who did it; null for the system.")
     summary = serializers.CharField()

@@ -1,3 +1,10 @@
+from .checklist import (
+    ChecklistAuto,
+    ChecklistItem,
+    ChecklistPhase,
+    ChecklistTemplate,
+    ChecklistTemplateItem,
+)
 from .incident import (
     Category,
     Incident,
@@ -12,6 +19,11 @@ from .incident import (
 from .service import MaintenanceWindow, Service, Severity, SeverityPolicy
 
 __all__ = [
+    "ChecklistAuto",
+    "ChecklistItem",
+    "ChecklistPhase",
+    "ChecklistTemplate",
+    "ChecklistTemplateItem",
     "MaintenanceWindow",
     "Category",
     "Incident",

@@ -1,6 +1,7 @@
 """Every write to incidents goes through these functions (one module per concept)."""
 
 from .catalog import create_service, update_service
+from .checklist import auto_tick, create_checklist, tick_checklist_item
 from .incident import (
     EDITABLE_FIELDS,
     IllegalTransition,
@@ -26,6 +27,9 @@ from .maintenance import (
 )
 
 __all__ = [
+    "auto_tick",
+    "create_checklist",
+    "tick_checklist_item",
     "check_started_at",
     "check_window",
     "create_maintenance_window",

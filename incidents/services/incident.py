@@ -30,6 +30,7 @@ from ..models import (
     StatusUpdate,
 )
 from ..models.incident import TRANSITIONS
+from .checklist import auto_tick, create_checklist
 
 
 class IllegalTransition(Exception):
@@ -182,6 +183,7 @@ def _create_incident(
 def _announce(incident: Incident, by: User | None) -> Incident:
     """Number a new incident, then tell the other apps it exists: a creation's last step."""
     _number(incident)
+    create_checklist(incident=incident, now=incident.created_at)
     signals.incident_created.send(sender=Incident, incident=incident, by=by, transition="create",
                                   now=incident.created_at)
     return incident
@@ -216,6 +218,8 @@ def transition_incident(
 
 
 def _after_transition(incident: Incident, transition: str, by: User | None, now: datetime) -> None:
+    if transition == "resolve":
+        auto_tick(incident=incident, key="resolution", phase="after", now=now)
     signals.incident_transitioned.send(sender=Incident, incident=incident, by=by, transition=transition, now=now)
     if transition == "resolve":
         signals.incident_resolved.send(sender=Incident, incident=incident, by=by, transition=transition, now=now)
@@ -325,6 +329,8 @@ def assign_role(
     assignment._history_user = by
     assignment._change_reason = reason
     assignment.save()
+    if role == RoleAssignment.Role.COMMANDER:
+        auto_tick(incident=locked, key="commander", phase="during", now=now)
     add_responders(incident=locked, users=[user], by=by, via=Responder.Via.ROLE, now=now)
     return assignment
 
@@ -357,9 +363,13 @@ def post_status_update(
     body = body.strip()
     if not body:
         raise ValidationError({"body": "An update needs some text."})
-    return StatusUpdate.objects.create(
-        incident=incident, state=state, body=body, public=public, author=by, created_at=now or timezone.now()
+    now = now or timezone.now()
+    update = StatusUpdate.objects.create(
+        incident=incident, state=state, body=body, public=public, author=by, created_at=now
     )
+    if public:  # "status page updated", in the phase the incident is in (during while open, after once resolved)
+        auto_tick(incident=incident, key="status_page", now=now)
+    return update
 
 
 @transaction.atomic

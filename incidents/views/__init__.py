@@ -1,6 +1,7 @@
 """Browser pages of the incident core. Thin: forms validate, services write, queries read."""
 
 from .incident import (
+    incident_checklist_tick,
     incident_create,
     incident_detail,
     incident_edit,
@@ -16,6 +17,7 @@ from .maintenance import service_maintenance
 
 __all__ = [
     "dashboard",
+    "incident_checklist_tick",
     "incident_create",
     "incident_detail",
     "incident_edit",

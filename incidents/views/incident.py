@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
@@ -22,9 +23,9 @@ from ..forms import (
     TransitionForm,
     apply_service_errors,
 )
-from ..models import RoleAssignment, Service
+from ..models import ChecklistItem, RoleAssignment, Service
 from ..panels import render_panels
-from ..queries import commander_of, incidents_for, timeline
+from ..queries import checklist, commander_of, incidents_for, timeline
 from ..services import (
     EDITABLE_FIELDS,
     IllegalTransition,
@@ -34,6 +35,7 @@ from ..services import (
     create_incident,
     post_status_update,
     remove_role,
+    tick_checklist_item,
     transition_incident,
     update_incident,
 )
@@ -68,6 +70,7 @@ def _context(request, incident, *, note_form=None, update_form=None, role_form=N
         "update_form": update_form or StatusUpdateForm(initial={"state": _suggested_state(incident)}),
         "role_form": role_form or RoleForm(team=incident.team, incident=incident),
         "transition_form": TransitionForm(),
+        "checklist": _checklist(incident),
         # Other apps' panels for the side column (paging's on-call panel): incidents.panels.
         "panels": render_panels(request, incident),
     }
@@ -83,11 +86,23 @@ def _live_context(request, incident) -> dict:
         "timeline": [_event_row(event) for event in timeline(incident)],
         "ack_target": humanize(incident.severity.acknowledge_target),
         "resolve_target": humanize(incident.severity.resolve_target),
+        "checklist": _checklist(incident),
+    }
+
+
+def _checklist(incident) -> dict:
+    """The checklist card: the during items, and the after items once the incident is resolved."""
+    items = checklist(incident)
+    during = [i for i in items if i.phase == "during"]
+    after = [i for i in items if i.phase == "after"] if incident.resolved_at else []
+    return {
+        "during": during, "during_done": sum(i.done for i in during),
+        "after": after, "after_done": sum(i.done for i in after),
     }
 
 
 KIND_LABELS = {
-    "created": "declared", "status_changed": "status", "field_changed": "edited", "role_assigned": "role",
+    "checklist": "checklist", "created": "declared", "status_changed": "status", "field_changed": "edited", "role_assigned": "role",
     "role_removed": "role", "note": "note", "status_update": "update",
 }
 
@@ -254,7 +269,8 @@ def incident_update(request, number):
         except ValidationError as exc:
             apply_service_errors(form, exc)
         else:
-            messages.success(request, "Update posted" + (" on the status page." if data["public"] else "."))
+            messages.success(request, format_html('{} <a href="{}">See it there</a>.', "Update posted on the status page.", "/status/")
+                             if data["public"] else "Update posted.")
             return _done(request, number)
     return _show(request, incident, update_form=form)
 
@@ -284,4 +300,16 @@ def incident_role_remove(request, number, pk):
                                    incident=incident, pk=pk)
     remove_role(assignment=assignment, by=request.user)
     messages.success(request, f"{assignment.user.display_name} is no longer {assignment.get_role_display()}.")
+    return _done(request, number)
+
+
+@page
+@require_POST
+def incident_checklist_tick(request, number, pk):
+    """Tick (``done=1``) or untick (``done=0``) one checklist item."""
+    incident = _incident(request, number)
+    item = get_object_or_404(ChecklistItem, incident=incident, pk=pk)
+    done = request.POST.get("done") == "1"
+    tick_checklist_item(item=item, by=request.user, done=done)
+    messages.success(request, f"{'Done' if done else 'Not done'}: {item.text}.")
     return _done(request, number)

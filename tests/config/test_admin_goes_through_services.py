@@ -22,11 +22,16 @@ from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
 import alerts.services.integrations as integration_services
+import comms.services as comms_services
 import incidents.services as incident_services
 import oncall.services as oncall_services
 from alerts.models import Alert, AlertGroup, Integration
 from alerts.services import AlertEvent, create_integration, ingest_event
+from comms.models import Component
 from incidents.models import (
+    ChecklistItem,
+    ChecklistTemplate,
+    ChecklistTemplateItem,
     Incident,
     MaintenanceWindow,
     Note,
@@ -75,7 +80,7 @@ from tests.factories import ensure_severities, make_incident, severity
 
 pytestmark = pytest.mark.django_db
 
-VIGIL_APPS = {"core", "oncall", "incidents", "alerts", "paging", "postmortems", "reporting", "demo"}
+VIGIL_APPS = {"core", "oncall", "incidents", "alerts", "paging", "comms", "postmortems", "reporting", "demo"}
 OPERATIONS = ("add", "change", "delete")
 
 # Writes the admin makes with a plain save, on purpose, and why.
@@ -85,6 +90,9 @@ PLAIN_SAVES = {
             "listens; incidents PROTECT theirs and the last one cannot go (SeverityAdmin)"
         for op in OPERATIONS
     },
+    **{label: {"delete": "a severity's checklist (reference rows, no history, nothing listens) goes with "
+                         "the severity; incidents keep their own copies of the items"}
+       for label in ("incidents.ChecklistTemplate", "incidents.ChecklistTemplateItem")},
     "oncall.User": {
         "change": "Django's own account form (password, staff flag, groups, permissions): a person has no "
                   "history and nothing listens to these fields; creating one is create_user (it invites them)",
@@ -126,11 +134,13 @@ def world(payments, search_team, alice, bob, charlie, sam, checkout):
     sweep(now=timezone.now())  # the incidents' escalations page their first step: runs, notifications, timeline events
     subscribe(user=bob, team=payments, min_severity=Severity.objects.get(name="SEV2"), by=bob)
     PagingProfile.objects.create(user=bob, hold_low_urgency=True)
-    models = [Incident, Note, StatusUpdate, RoleAssignment, Rotation, RotationParticipant, Override, SwapRequest,
+    comms_services.create_component(team=payments, name="Checkout", services=[checkout], by=alice)
+    models = [Component, Incident, Note, StatusUpdate, RoleAssignment, Rotation, RotationParticipant, Override, SwapRequest,
               CalendarToken, HandoffNote, HandoffNotice, ShiftReminder, MaintenanceWindow, Integration, Alert,
               AlertGroup, Membership, Team, User, Service, Severity, EscalationPolicy,
               Responder, ContactMethod, NotificationRule, EscalationRun, Notification, PagingEvent,
-              PagingProfile, Subscription]  # paging: read-only (every person has their account e-mail and rules)
+              PagingProfile, Subscription,
+              ChecklistTemplate, ChecklistTemplateItem, ChecklistItem]  # paging: read-only (every person has their account e-mail and rules)
     return {model: model._default_manager.order_by("pk").first() for model in models}
 
 
@@ -474,6 +484,38 @@ def _integration_change(ctx: Ctx):
     assert (row.name, row.history_user, row.history_change_reason) == ("PagerDuty", ctx.sam, "changed name")
 
 
+def _component_add(ctx: Ctx):
+    calls = ctx.spy(comms_services, "create_component")
+    checkout = ctx.world[Service]
+    _saved(ctx.client.post(_url(Component, "add"), {
+        "team": checkout.team_id, "name": "Payments API", "description": "", "services": [checkout.pk],
+        "position": 3, "status_override": "", "override_reason": ""}))
+    assert [(c["name"], c["services"], c["by"]) for c in calls] == [("Payments API", [checkout], ctx.sam)]
+    assert list(Component.objects.get(name="Payments API").services.all()) == [checkout]
+
+
+def _component_change(ctx: Ctx):
+    calls = ctx.spy(comms_services, "update_component")
+    component = ctx.world[Component]
+    _saved(ctx.client.post(_url(Component, "change", component.pk), {
+        "name": "Checkout", "description": "", "services": [], "position": 1,
+        "status_override": "major_outage", "override_reason": "provider down"}))
+    assert [(c["status_override"], c["services"], c["by"]) for c in calls] == [("major_outage", [], ctx.sam)]
+    component.refresh_from_db()
+    assert (component.status_override, list(component.services.all())) == ("major_outage", [])
+
+
+def _component_delete(ctx: Ctx):
+    calls = ctx.spy(comms_services, "delete_component")
+    first = ctx.world[Component]
+    second = comms_services.create_component(team=first.team, name="Spare", by=None)
+    _saved(ctx.client.post(_url(Component, "delete", first.pk), {"post": "yes"}))
+    _saved(ctx.client.post(_url(Component, "changelist"), {
+        "action": "delete_selected", "_selected_action": [second.pk], "post": "yes"}))
+    assert [(c["pk"]["component"], c["by"]) for c in calls] == [(first.pk, ctx.sam), (second.pk, ctx.sam)]
+    assert not Component.objects.exists()
+
+
 THROUGH_SERVICES = {
     "oncall.User": {"add": _user_add},
     "oncall.Team": {"add": _team_add, "change": _team_change},
@@ -485,6 +527,7 @@ THROUGH_SERVICES = {
     "incidents.Incident": {"add": _incident_add, "change": _incident_change},
     "incidents.MaintenanceWindow": {"add": _window_add, "change": _window_change},
     "alerts.Integration": {"add": _integration_add, "change": _integration_change},
+    "comms.Component": {"add": _component_add, "change": _component_change, "delete": _component_delete},
 }
 
 

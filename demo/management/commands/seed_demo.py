@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from alerts import services as alert_services
+from comms import services as comms_services
 from incidents import services as incident_services
 from incidents.models import Incident, Service, Severity
 from oncall import services as oncall_services
@@ -52,6 +53,12 @@ SERVICES = [
     ("indexer", "Indexer", "search", "Builds the search index.", ""),
     ("kubernetes", "Kubernetes clusters", "platform", "Runs everything.", ""),
     ("postgres", "PostgreSQL", "platform", "Primary databases.", ""),
+]
+# The public status page: name, team, services, position.
+COMPONENTS = [
+    ("Checkout", "payments", ["checkout"], 1),
+    ("Card payments", "payments", ["payment-gateway"], 2),
+    ("Search", "search", ["search-api", "indexer"], 1),
 ]
 # title, team, severity, category, services, path of transitions, hours ago
 INCIDENTS = [
@@ -179,6 +186,9 @@ class Command(BaseCommand):
                         incident=incident, state="identified", public=True, by=lead, now=at,
                         body="We have identified the cause and are rolling out a fix.",
                     )
+        for name, team, svc, position in COMPONENTS:
+            comms_services.create_component(team=teams[team], name=name, services=[services[s] for s in svc],
+                                            position=position, by=None)
         return keys
 
     def _seed_schedules(self, teams, members, now):
