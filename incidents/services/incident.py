@@ -283,18 +283,18 @@ def update_incident(
     return locked
 
 
-def add_responders(*, incident: Incident, users, by: User | None, via: str, now: datetime | None = None) -> list[Responder]:
-    """Make ``users`` responders of ``incident`` (idempotent: someone already responding keeps their first entry).
-
-    Called by paging in its own transaction; the caller has checked that ``by`` may page. Returns the new rows.
-    """
+def add_responders(*, incident: Incident, users, by: User | None, via: str, now: datetime | None = None) -> None:
+    """Make ``users`` responders of ``incident`` (idempotent: someone already responding keeps their first
+    entry, by the unique constraint). Called by paging in its own transaction; the caller has checked that
+    ``by`` may page."""
     now = now or timezone.now()
     if via not in Responder.Via.values:
         raise ValidationError({"via": f"Unknown way {via!r}; use one of {', '.join(Responder.Via.values)}."})
-    have = set(Responder.objects.filter(incident=incident).values_list("user_id", flat=True))
-    fresh = [Responder(incident=incident, user=u, added_by=by, added_at=now, via=via)
-             for u in {u.pk: u for u in users}.values() if u.pk not in have]
-    return Responder.objects.bulk_create(fresh, ignore_conflicts=True)
+    Responder.objects.bulk_create(
+        [Responder(incident=incident, user=u, added_by=by, added_at=now, via=via)
+         for u in {u.pk: u for u in users}.values()],
+        ignore_conflicts=True,
+    )
 
 
 @transaction.atomic
