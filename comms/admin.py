@@ -3,10 +3,10 @@
 from django import forms
 from django.contrib import admin
 
-from core.admin import adopt, service_call
+from core.admin import HistoryAdmin, adopt, service_call
 
-from . import services
-from .models import Component
+from . import services, subscribers, templating
+from .models import CommTemplate, Component, StatusSubscriber
 
 
 class ComponentAdminForm(forms.ModelForm):
@@ -64,3 +64,86 @@ class ComponentAdmin(admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         for component in queryset:
             self.delete_model(request, component)
+
+
+@admin.register(StatusSubscriber)
+class StatusSubscriberAdmin(admin.ModelAdmin):
+    """Read-only: people subscribe and confirm themselves (double opt-in). Deleting one (someone asked by
+    other means to stop the mails) goes through ``comms.subscribers.remove_subscriber``."""
+
+    list_display = ["email", "team", "confirmed_at", "created_at"]
+    list_filter = [("confirmed_at", admin.EmptyFieldListFilter), "team"]
+    list_select_related = ["team"]
+    search_fields = ["email", "team__name", "team__slug"]
+    ordering = ["email", "id"]
+    readonly_fields = ["email", "team", "created_at", "confirmed_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def delete_model(self, request, obj):
+        subscribers.remove_subscriber(subscriber=obj)
+
+    def delete_queryset(self, request, queryset):
+        for subscriber in queryset:
+            subscribers.remove_subscriber(subscriber=subscriber)
+
+
+class CommTemplateAdminForm(forms.ModelForm):
+    class Meta:
+        model = CommTemplate
+        fields = ["team", "kind", "subject", "body"]
+
+    def clean(self):
+        data = super().clean()
+        kind = data.get("kind") or self.instance.kind
+        if kind:
+            for field in ("subject", "body"):
+                if data.get(field) is not None:
+                    for problem in templating.problems_in(data[field], kind=kind):
+                        self.add_error(field, problem)
+        return data
+
+
+@admin.register(CommTemplate)
+class CommTemplateAdmin(HistoryAdmin):
+    """Saved through ``services.save_template`` (the same checks as the pages); a team's override is removed
+    through ``services.delete_template``; the organisation's templates are only edited, never deleted."""
+
+    form = CommTemplateAdminForm
+    list_display = ["kind", "whose", "subject", "updated_at", "updated_by"]
+    list_filter = ["kind", "team"]
+    list_select_related = ["team", "updated_by"]
+    readonly_fields = ["updated_at", "updated_by"]
+
+    @admin.display(description="Whose", ordering="team__name")
+    def whose(self, obj) -> str:
+        return obj.team.name if obj.team else "Organisation"
+
+    def get_readonly_fields(self, request, obj=None):
+        # Moving a template to another team or kind would bypass that team's permission check.
+        fields = list(super().get_readonly_fields(request, obj))
+        return fields + ["team", "kind"] if obj else fields
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.team_id is None:
+            return False  # every team without an override falls back on it
+        return super().has_delete_permission(request, obj)
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        with service_call():
+            saved = services.save_template(team=obj.team, kind=obj.kind, subject=data["subject"],
+                                           body=data["body"], by=request.user)
+        adopt(obj, saved)
+
+    def delete_model(self, request, obj):
+        with service_call():
+            services.delete_template(template=obj, by=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for template in queryset:
+            self.delete_model(request, template)

@@ -13,11 +13,13 @@ incidents or updates.
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from django.db.models import Exists, Max, OuterRef, Prefetch, Q
+from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q
 from django.utils import timezone
 
-from incidents.models import Incident, MaintenanceWindow, StatusUpdate
+from incidents.models import Incident, MaintenanceWindow, Service, StatusUpdate
 from incidents.models.incident import OPEN_STATUSES
+from oncall.models import Membership, Team
+from oncall.permissions import MANAGING_ROLES
 
 from .models import SEVERITY_ORDER, Component, ComponentStatus
 
@@ -92,6 +94,12 @@ class UptimeDay:
     day: date
     status: str
 
+    @property
+    def label(self) -> str:
+        """"Partial outage": the words of ``comms/_status_label.html``, without an include per day (20
+        components make 1,800 of them, most of a page's render time)."""
+        return ComponentStatus(self.status).label
+
 
 @dataclass
 class ComponentView:
@@ -142,20 +150,51 @@ def _day_start(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
-def _uptime(service_ids: set, incidents: list, now: datetime) -> list[UptimeDay]:
+@dataclass(frozen=True)
+class _Span:
+    """The days (indexes into the 90) a public incident touched, and the status it gives them."""
+
+    first: int
+    last: int
+    rank: int
+
+
+def _spans(incidents: list, now: datetime) -> list[tuple[set, _Span]]:
+    """Each public incident's services and span of days: once per page, not once per component and day."""
+    first_day = now.astimezone(UTC).date() - timedelta(days=UPTIME_DAYS - 1)
+    out = []
+    for i in incidents:
+        # A day is touched when the public period [since, until] meets it: from since's UTC date to until's.
+        first = (i.public_since.astimezone(UTC).date() - first_day).days
+        last = ((i.public_until or now).astimezone(UTC).date() - first_day).days
+        first, last = max(first, 0), min(last, UPTIME_DAYS - 1)
+        if first <= last:
+            out.append((i.service_ids, _Span(first, last, SEVERITY_ORDER[i.component_status])))
+    return out
+
+
+def _uptime(service_ids: set, spans: list, now: datetime) -> list[UptimeDay]:
     """90 UTC days, oldest first, each the worst status of the public incidents touching ``service_ids``
     during that day. An incident's public period runs from its first public update to its resolution
     (or now, if still open). Maintenance does not colour the history."""
     today = now.astimezone(UTC).date()
-    days = [today - timedelta(days=n) for n in range(UPTIME_DAYS - 1, -1, -1)]
-    touching = [i for i in incidents if i.service_ids & service_ids]
-    out = []
-    for day in days:
-        start, end = _day_start(day), _day_start(day) + timedelta(days=1)
-        status = worst(i.component_status for i in touching
-                       if i.public_since < end and (i.public_until or now) >= start)
-        out.append(UptimeDay(day=day, status=status))
-    return out
+    ranks = [SEVERITY_ORDER[ComponentStatus.OPERATIONAL]] * UPTIME_DAYS
+    for ids, span in spans:
+        if ids & service_ids:
+            for day in range(span.first, span.last + 1):
+                ranks[day] = max(ranks[day], span.rank)
+    statuses = ComponentStatus.values
+    return [UptimeDay(day=today - timedelta(days=UPTIME_DAYS - 1 - n), status=statuses[rank])
+            for n, rank in enumerate(ranks)]
+
+
+def derived_status(service_ids: set, open_public: list, in_maintenance: set) -> str:
+    """A component's status without its override: the worst open public incident on its services; else
+    under maintenance if one of them is; else operational."""
+    status = worst(i.component_status for i in open_public if i.service_ids & service_ids)
+    if status == ComponentStatus.OPERATIONAL and service_ids & in_maintenance:
+        status = ComponentStatus.UNDER_MAINTENANCE
+    return status
 
 
 def status_page(*, team=None, now: datetime | None = None) -> StatusPage:
@@ -188,17 +227,13 @@ def status_page(*, team=None, now: datetime | None = None) -> StatusPage:
     in_maintenance = {w.service_id for w in windows if w.starts_at <= now}
 
     open_public = [i for i in public if i.is_open]
+    spans = _spans(public, now)
     views = []
     for component in components:
         ids = {s.pk for s in component.services.all()}
-        if component.status_override:
-            status = component.status_override
-        else:
-            status = worst(i.component_status for i in open_public if i.service_ids & ids)
-            if status == ComponentStatus.OPERATIONAL and ids & in_maintenance:
-                status = ComponentStatus.UNDER_MAINTENANCE
+        status = component.status_override or derived_status(ids, open_public, in_maintenance)
         views.append(ComponentView(component=component, status=status, service_ids=ids,
-                                   uptime=_uptime(ids, public, now)))
+                                   uptime=_uptime(ids, spans, now)))
     by_service = {}
     for view in views:
         for sid in view.service_ids:
@@ -212,10 +247,20 @@ def components_of(public_incident: PublicIncident, page: StatusPage) -> list[Com
     return [v.component for v in page.components if v.service_ids & public_incident.service_ids]
 
 
-def last_change(*, team=None, now: datetime | None = None) -> datetime:
-    """The newest time anything on the status page may have changed: the page's Last-Modified, and (with
-    counts) its ETag. Two aggregate queries. It includes the start of the current UTC day (the uptime
-    row moves) and of maintenance windows that began or ended by now (statuses change by the clock)."""
+@dataclass(frozen=True)
+class Version:
+    """What the status page's ETag and Last-Modified are made of."""
+
+    changed: datetime  # the newest time anything on the page may have changed: its Last-Modified
+    components: int  # deleting a component moves no time
+
+
+def version(*, team=None, now: datetime | None = None) -> Version:
+    """The version of ``team``'s status page (or the organisation's): three aggregate queries.
+
+    ``changed`` includes the start of the current UTC day (the uptime row moves), and the moments
+    maintenance windows came within the page's 7 days, began and ended (the list and statuses change
+    by the clock)."""
     now = now or timezone.now()
     components = Component.objects.all() if team is None else Component.objects.filter(team=team)
     updates = StatusUpdate.objects.filter(public=True)
@@ -223,23 +268,76 @@ def last_change(*, team=None, now: datetime | None = None) -> datetime:
     if team is not None:
         updates = updates.filter(Q(incident__team=team) | Q(incident__services__components__team=team))
         windows = windows.filter(service__components__team=team)
-    stamps = components.aggregate(at=Max("updated_at"))
-    found = [stamps["at"]]
+    stamps = components.aggregate(at=Max("updated_at"), count=Count("id"))
+    count = stamps.pop("count")
+    found = list(stamps.values())
     found += list(updates.aggregate(update=Max("created_at"), incident=Max("incident__updated_at")).values())
-    found += list(windows.aggregate(
+    stamps = windows.aggregate(
         created=Max("created_at"), started=Max("starts_at", filter=Q(starts_at__lte=now)),
         ended=Max("ends_at", filter=Q(ends_at__lte=now)),
-    ).values())
+        listed=Max("starts_at", filter=Q(starts_at__lte=now + MAINTENANCE_AHEAD)),
+    )
+    if stamps["listed"] is not None:  # on the page from MAINTENANCE_AHEAD before it starts (or its creation)
+        stamps["listed"] -= MAINTENANCE_AHEAD
+    found += list(stamps.values())
     today = _day_start(now.astimezone(UTC).date())
-    return max([at for at in found if at is not None] + [today])
-
-
-def component_count(*, team=None) -> int:
-    """Part of the ETag: deleting a component moves no time."""
-    return (Component.objects.all() if team is None else Component.objects.filter(team=team)).count()
+    return Version(changed=max([at for at in found if at is not None] + [today]), components=count)
 
 
 def feed_updates(limit: int = 50):
     """The newest public updates of public incidents, for the Atom feed: one query."""
     return list(StatusUpdate.objects.filter(public=True).select_related("incident")
                 .order_by("-created_at", "-id")[:limit])
+
+
+# --- The components editor (/comms/components/) ---------------------------------------------------------
+
+@dataclass
+class ComponentRow:
+    component: Component
+    services: list  # the component's services, by name
+    derived: str  # what incidents and maintenance make of it, whatever its override
+
+    @property
+    def status(self) -> str:
+        """What the public page shows."""
+        return self.component.status_override or self.derived
+
+
+@dataclass
+class TeamComponents:
+    team: Team
+    rows: list  # ComponentRows, in the public page's order
+    can_manage: bool
+
+
+def components_by_team(user, *, now: datetime | None = None) -> list[TeamComponents]:
+    """Every team ``user`` may see, by name, each with its components, their derived statuses, and whether
+    ``user`` may change them (``oncall.permissions.can_manage_team``, for all teams at once): 7 queries at
+    most, whatever the number of teams, components, services and incidents."""
+    now = now or timezone.now()
+    teams = list(Team.objects.visible_to(user).distinct().order_by("name", "id"))  # 1 query
+    if user.is_staff:
+        managed = {t.pk for t in teams}
+    else:
+        managed = set(Membership.objects.filter(user=user, role__in=MANAGING_ROLES)
+                      .values_list("team_id", flat=True))  # 1 query
+    components = list(Component.objects.filter(team__in=teams).prefetch_related(
+        Prefetch("services", queryset=Service.objects.order_by("name", "id")),
+    ).order_by("position", "name", "id"))  # 2 queries
+    service_ids = {s.pk for c in components for s in c.services.all()}
+    incidents = public_incidents().filter(status__in=OPEN_STATUSES, services__in=service_ids).distinct()
+    open_public = [
+        PublicIncident(incident=i, updates=[], service_ids={s.pk for s in i.affected},
+                       impact=impact_for_severity_rank(i.severity.rank),
+                       component_status=status_for_severity_rank(i.severity.rank))
+        for i in incidents.select_related("severity").prefetch_related(Prefetch("services", to_attr="affected"))
+    ]  # 2 queries
+    in_maintenance = set(MaintenanceWindow.objects.filter(
+        service_id__in=service_ids, starts_at__lte=now, ends_at__gt=now).values_list("service_id", flat=True))  # 1
+    by_team = {t.pk: TeamComponents(team=t, rows=[], can_manage=t.pk in managed) for t in teams}
+    for component in components:
+        services = list(component.services.all())
+        derived = derived_status({s.pk for s in services}, open_public, in_maintenance)
+        by_team[component.team_id].rows.append(ComponentRow(component=component, services=services, derived=derived))
+    return list(by_team.values())

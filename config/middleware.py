@@ -72,6 +72,9 @@ class RefuseUnstorableText:
 
 
 # The API and the ingest endpoints answer JSON in UTC; the middleware below are for browser pages.
+# The public status page (comms) is the same for every reader, in UTC: it is cached by browsers and
+# shared caches for everyone, so it must not read the session (that alone adds ``Vary: Cookie``).
+_PUBLIC_PATHS = ("/status/",)
 
 
 def _reader_zone(user) -> ZoneInfo | None:
@@ -89,14 +92,16 @@ class ReaderTimeZone:
     The one place that rule is applied; ``{% when %}`` (``core.templatetags.when``)
     labels what it activates. Not under /api/ or /v2/: DRF renders date-times
     in the current zone, and the API answers in UTC whoever asks. Anonymous
-    pages (login, calendar feeds) and an unknown zone get UTC.
+    pages (login, calendar feeds) and an unknown zone get UTC, and so does the
+    public status page under /status/, whoever reads it (without a look at
+    ``request.user``, which would load the session).
     """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        zone = None if request.path.startswith(_API_PATHS) else _reader_zone(request.user)
+        zone = None if request.path.startswith(_API_PATHS + _PUBLIC_PATHS) else _reader_zone(request.user)
         if zone is None:
             return self.get_response(request)
         with timezone.override(zone):

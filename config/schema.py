@@ -67,6 +67,10 @@ class AutoSchema(SpectacularAutoSchema):
             for name in getattr(serializer, "fixed_after_create", ()):
                 if name in properties:
                     properties[name] = {"description": "Fixed when created: ignored here, whatever it holds."}
+            # Fields a change carries all the same (a postmortem's version: optimistic locking).
+            needed = [name for name in getattr(serializer, "required_in_patch", ()) if name in properties]
+            if needed:
+                schema["required"] = needed
         return schema
 
     def _request_constraints(self, field, schema: dict) -> dict:

@@ -228,6 +228,9 @@ SPECTACULAR_SETTINGS = {
         "ContactMethodKindEnum": "paging.models.ContactMethod.Kind",
         "IntegrationKindEnum": "alerts.models.IntegrationKind",
         "NotificationKindEnum": "paging.models.Notification.Kind",
+        "PostmortemStatusEnum": "postmortems.models.PostmortemStatus",
+        "ActionItemStatusEnum": "postmortems.models.ActionItemStatus",
+        "PostmortemTransitionEnum": "postmortems.models.postmortem.TRANSITIONS",
     },
     "PARSER_WHITELIST": ["config.parsers.JSONParser"],
     # The errors every operation can answer (config.schema), then the ingest endpoints: plain
@@ -274,6 +277,7 @@ CELERY_BEAT_SCHEDULE = {
                          "schedule": timedelta(seconds=env_int("HEARTBEAT_CHECK_SECONDS", 30, minimum=1))},
     "oncall-handoffs": {"task": "oncall.tasks.notify_handoffs", "schedule": timedelta(seconds=60)},
     "oncall-shift-reminders": {"task": "oncall.tasks.remind_upcoming_shifts", "schedule": timedelta(minutes=5)},
+    "comms-update-reminders": {"task": "comms.tasks.remind_updates", "schedule": timedelta(seconds=60)},
 }
 
 # --- Cache ----------------------------------------------------------------

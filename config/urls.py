@@ -11,6 +11,7 @@ api_v1 = [
     path("", include("incidents.api.urls")),
     path("", include("alerts.api.urls")),
     path("", include("paging.api.urls")),
+    path("", include("postmortems.api.urls")),
     path("", include("chat.urls")),
 ]
 
@@ -25,6 +26,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("metrics", observability.metrics_view, name="metrics"),
     path("healthz", observability.healthz, name="healthz"),
+    path("", include("postmortems.urls")),
     path("", include("comms.urls")),
     path("", include("paging.urls")),
     path("", include("alerts.urls")),

@@ -25,6 +25,7 @@ from core.admin import (
 )
 
 from . import services
+from .guards import ClosingRefused
 from .models import (
     ChecklistItem,
     ChecklistTemplate,
@@ -114,6 +115,8 @@ def _transition_action(name: str):
                 done += 1
             except (services.IllegalTransition, PermissionDenied) as exc:
                 modeladmin.message_user(request, str(exc), messages.WARNING)
+            except ClosingRefused as exc:  # another app's guard (incidents.guards): a postmortem to publish
+                modeladmin.message_user(request, exc.message, messages.WARNING)
         if done:
             modeladmin.message_user(request, f"{name.title()}: {done} incident(s).", messages.SUCCESS)
 

@@ -8,6 +8,7 @@ from django.utils import timezone
 from core.forms import LocalDateTimeField, local_moment
 from oncall.models import EscalationPolicy, Team, User
 
+from .drafts import draft_kinds
 from .models import Category, IncidentStatus, RoleAssignment, Service, Severity, StatusUpdate
 from .queries import services_for
 from .services.maintenance import check_window
@@ -105,6 +106,10 @@ class QuickDeclareForm(_Form):
 
 
 class IncidentEditForm(_IncidentFieldsForm):
+    root_cause = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False,
+                                 help_text="What caused it, once known; updates can quote it.")
+    resolution_summary = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False,
+                                         help_text="How it was resolved.")
     reason = forms.CharField(max_length=100, required=False, help_text="Why, for the timeline.")
 
 
@@ -117,11 +122,51 @@ class NoteForm(_Form):
     body = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), label="Note")
 
 
+NEXT_UPDATE_CHOICES = [("", "No promise"), ("15", "in 15 minutes"), ("30", "in 30 minutes"),
+                       ("60", "in 1 hour"), ("120", "in 2 hours"), ("240", "in 4 hours"), ("1440", "in 1 day")]
+
+
 class StatusUpdateForm(_Form):
+    """A stakeholder update. "Fill from template" (the ``fill`` button) puts the chosen template's draft in
+    the text box instead of posting; ``next_update_in`` promises the next update (a reminder follows)."""
+
     id_prefix = "update"
     state = forms.ChoiceField(choices=StatusUpdate.State.choices)
-    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), label="Update")
+    template = forms.ChoiceField(required=False, label="Start from a template",
+                                 help_text="Choose one, then “Fill from template”; edit the text before posting.")
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), label="Update", required=False)
     public = forms.BooleanField(required=False, help_text='Show it on the <a href="/status/">public status page</a>.')
+    next_update_in = forms.TypedChoiceField(choices=NEXT_UPDATE_CHOICES, required=False, coerce=int,
+                                            empty_value=None, label="Next update",
+                                            help_text="You (or the commander) are reminded if it passes without one.")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        kinds = draft_kinds()
+        self.fields["template"].choices = [("", "—"), *kinds]
+        if not kinds:
+            del self.fields["template"]
+
+
+class ResolveForm(_Form):
+    """Resolving from the incident page: what fixed it, and the resolution update, prefilled."""
+
+    id_prefix = "resolve"
+    summary = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label="Resolution summary",
+                              help_text="What fixed it, for the timeline and the postmortem.")
+    root_cause = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False, label="Root cause",
+                                 help_text="If known; the postmortem goes deeper.")
+    post_update = forms.BooleanField(required=False, label="Post the resolution update")
+    update_body = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False,
+                                  label="Resolution update")
+    update_public = forms.BooleanField(required=False, label="Public",
+                                       help_text='Show it on the <a href="/status/">public status page</a>.')
+
+    def clean(self):
+        data = super().clean()
+        if data.get("post_update") and not (data.get("update_body") or "").strip():
+            self.add_error("update_body", "Write the update, or untick “Post the resolution update”.")
+        return data
 
 
 class RoleForm(_Form):

@@ -15,6 +15,7 @@ urlpatterns = [
          name="incident-transition"),
     path("incidents/<str:number>/notes/", views.incident_note, name="incident-note"),
     path("incidents/<str:number>/updates/", views.incident_update, name="incident-update"),
+    path("incidents/<str:number>/resolve/", views.incident_resolve, name="incident-resolve"),
     path("incidents/<str:number>/roles/", views.incident_role_assign, name="incident-role-assign"),
     path("incidents/<str:number>/roles/<id:pk>/remove/", views.incident_role_remove,
          name="incident-role-remove"),

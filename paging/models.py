@@ -189,6 +189,8 @@ class Notification(models.Model):
         SWAP = "swap", "Swap request"
         TEST = "test", "Test message"
         VERIFY = "verify", "Verification code"
+        UPDATE_DUE = "update_due", "Update due"
+        STATUS = "status", "Status page e-mail"
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
@@ -198,7 +200,10 @@ class Notification(models.Model):
         CANCELLED = "cancelled", "Cancelled"
 
     kind = models.CharField(max_length=12, choices=Kind.choices)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    # Empty for a message to an address that is nobody's account: a team's Slack channel,
+    # a status page subscriber (``comms``).
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE,
+                             related_name="notifications")
     contact_method = models.ForeignKey(ContactMethod, null=True, blank=True, on_delete=models.SET_NULL,
                                        related_name="notifications")
     channel = models.CharField(max_length=8, choices=ContactMethod.Kind.choices)
@@ -211,6 +216,8 @@ class Notification(models.Model):
                                 related_name="+", help_text="Who paged by hand; empty for escalations.")
     subject = models.CharField(max_length=255)
     body = models.TextField()
+    headers = models.JSONField(default=dict, blank=True,
+                               help_text="Extra e-mail headers (a status page subscriber's List-Unsubscribe).")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     due_at = models.DateTimeField(help_text="Not delivered before this (a rule's delay, working hours).")
     attempts = models.PositiveSmallIntegerField(default=0)
@@ -236,7 +243,12 @@ class Notification(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.kind} to {self.user} by {self.channel} ({self.status})"
+        return f"{self.kind} to {self.recipient} by {self.channel} ({self.status})"
+
+    @property
+    def recipient(self) -> str:
+        """Whom it went to, for people: the person's name, or the address when it is nobody's account."""
+        return self.user.display_name if self.user_id else self.address
 
 
 class Subscription(models.Model):

@@ -22,8 +22,8 @@ def _paging_events(incident) -> list[TimelineEvent]:
     for n in Notification.objects.filter(incident=incident, status=Notification.Status.SENT).select_related("user"):
         events.append(TimelineEvent(
             at=n.sent_at, kind="notification", actor=None,
-            summary=f"{n.get_kind_display()} sent to {n.user.display_name} by {n.get_channel_display()}",
-            data={"user": n.user.username, "channel": n.channel, "step": n.step, "loop": n.loop, "status": n.status},
+            summary=f"{n.get_kind_display()} sent to {n.recipient} by {n.get_channel_display()}",
+            data={"user": n.user.username if n.user_id else None, "channel": n.channel, "step": n.step, "loop": n.loop, "status": n.status},
         ))
     return events
 

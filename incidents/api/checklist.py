@@ -16,6 +16,9 @@ from .views import NUMBER, IncidentSubresource
 
 class ChecklistItemSerializer(JSONTypes, serializers.ModelSerializer):
     done = serializers.BooleanField(read_only=True)
+    auto = serializers.ChoiceField(
+        choices=ChecklistItem._meta.get_field("auto").choices, allow_blank=True, read_only=True,
+        help_text="What Vigil ticks the item on by itself; empty when only people tick it.")
     done_by = serializers.SerializerMethodField(
         help_text="Username of who ticked it; null when Vigil ticked it itself, or when not done.")
 

@@ -16,6 +16,7 @@ from config.api import JSONTypes
 from core.text import validate_one_line
 from oncall.models import EscalationPolicy, Team, User
 
+from ..drafts import draft_kinds
 from ..models import (
     Category,
     Incident,
@@ -165,7 +166,8 @@ class IncidentSerializer(serializers.ModelSerializer):
         model = Incident
         fields = [
             "number", "title", "status", "severity", "category", "team", "services", "commander",
-            "description", "impact", "users_affected", "revenue_impact", "customer_facing",
+            "description", "impact", "root_cause", "resolution_summary", "users_affected", "revenue_impact",
+            "customer_facing",
             "declared_by", "source", "roles",
             "created_at", "started_at", "acknowledged_at", "investigating_at", "identified_at",
             "mitigated_at", "resolved_at", "closed_at", "updated_at",
@@ -207,6 +209,8 @@ class IncidentUpdateSerializer(IncidentCreateSerializer):
     """Input to change an incident's details. Status changes go through the transition endpoints."""
 
     team = None  # an incident stays with the team that declared it
+    root_cause = serializers.CharField(required=False, allow_blank=True, help_text="What caused it, once known.")
+    resolution_summary = serializers.CharField(required=False, allow_blank=True, help_text="How it was resolved.")
 
     def to_internal_value(self, data):
         if isinstance(data, Mapping):
@@ -229,6 +233,15 @@ class TransitionSerializer(JSONTypes, serializers.Serializer):
         required=False, allow_blank=True, max_length=100,
         help_text="Why, in a line; shown on the timeline. Post longer text as a note.",
     )
+    override_reason = serializers.CharField(
+        required=False, allow_blank=True, max_length=500,
+        help_text="Staff only, on `close`: close although another app refuses (a required postmortem not yet "
+                  "published: 409 `postmortem_required`); the reason goes on the timeline.",
+    )
+    resolution_summary = serializers.CharField(
+        required=False, allow_blank=True,
+        help_text="`resolve` only: how it was resolved, stored on the incident (`resolution_summary`).",
+    )
 
 
 class NoteSerializer(JSONTypes, serializers.ModelSerializer):
@@ -243,11 +256,29 @@ class NoteSerializer(JSONTypes, serializers.ModelSerializer):
 class StatusUpdateSerializer(JSONTypes, serializers.ModelSerializer):
     author = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     public = serializers.BooleanField(default=False, help_text="Shown on the public status page.")
+    body = serializers.CharField(
+        required=False, allow_blank=True,
+        help_text="The text; leave it out with `template` to post that template's draft as is.",
+    )
+    template = serializers.ChoiceField(
+        choices=[], required=False, write_only=True,
+        help_text="A communication template kind: drafts `body` from it when `body` is left out.",
+    )
+    next_update_at = serializers.DateTimeField(
+        required=False, allow_null=True,
+        help_text="When the next update is promised (within 7 days); the communications lead, or the "
+                  "commander, is reminded when it passes without one.",
+    )
 
     class Meta:
         model = StatusUpdate
-        fields = ["id", "state", "body", "public", "author", "created_at"]
+        fields = ["id", "state", "body", "public", "template", "next_update_at", "author", "created_at"]
         read_only_fields = ["id", "author", "created_at"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The kinds are comms' (registered when the apps are ready), not known when this class is made.
+        self.fields["template"].choices = draft_kinds()
 
 
 class TimelineEventSerializer(serializers.Serializer):

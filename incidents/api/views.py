@@ -15,13 +15,15 @@ from drf_spectacular.utils import (
     extend_schema_view,
 )
 from rest_framework import generics, status
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
 from config.api import Conflict
 from oncall.models import Team, User
 from oncall.permissions import require_team_manager
 
+from ..drafts import draft
+from ..guards import ClosingRefused
 from ..models import Incident, Note, RoleAssignment, Service, Source, StatusUpdate
 from ..models.incident import TRANSITIONS
 from ..queries import incidents_for, services_for, timeline
@@ -33,6 +35,7 @@ from ..services import (
     create_service,
     post_status_update,
     remove_role,
+    resolve_incident,
     transition_incident,
     update_incident,
     update_service,
@@ -157,12 +160,19 @@ class IncidentTransition(generics.GenericAPIView):
         incident = find_incident(request, number)
         data = TransitionSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        note, summary = data.validated_data.get("note", ""), data.validated_data.get("resolution_summary", "")
+        if summary and transition != "resolve":
+            raise ValidationError({"resolution_summary": ["Only resolving takes a resolution summary."]})
         try:
-            incident = transition_incident(
-                incident=incident, transition=transition, by=request.user, note=data.validated_data.get("note", "")
-            )
+            if transition == "resolve":
+                incident = resolve_incident(incident=incident, by=request.user, note=note, summary=summary)
+            else:
+                incident = transition_incident(incident=incident, transition=transition, by=request.user, note=note,
+                                               override_reason=data.validated_data.get("override_reason", ""))
         except IllegalTransition as err:
             raise Conflict(str(err), code="illegal_transition", status=err.status, allowed=err.allowed) from err
+        except ClosingRefused as err:  # another app's guard (incidents.guards): e.g. postmortem_required
+            raise Conflict(err.message, code=err.code, status=err.incident.status) from err
         return _detail(request, incident)
 
 
@@ -278,7 +288,12 @@ class IncidentUpdates(IncidentSubresource, generics.ListCreateAPIView):
     def create(self, request, *args, **kwargs):
         data = self.get_serializer(data=request.data)
         data.is_valid(raise_exception=True)
-        update = post_status_update(incident=self.incident, by=request.user, **data.validated_data)
+        fields = dict(data.validated_data)
+        kind = fields.pop("template", None)  # one of draft_kinds(): the serializer's choices
+        if kind is not None:
+            if not fields.get("body", "").strip():
+                fields["body"] = draft(kind, self.incident, next_update_at=fields.get("next_update_at"))[1]
+        update = post_status_update(incident=self.incident, by=request.user, body=fields.pop("body", ""), **fields)
         return Response(StatusUpdateSerializer(update).data, status=status.HTTP_201_CREATED)
 
 

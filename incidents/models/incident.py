@@ -112,6 +112,8 @@ class Incident(FSMModelMixin, models.Model):
     )
     customer_facing = models.BooleanField(default=False, help_text="Customers can see the impact.")
     impact = models.TextField(blank=True, help_text="What users experience, in plain words.")
+    root_cause = models.TextField(blank=True, help_text="What caused it, once known (updates can quote it).")
+    resolution_summary = models.TextField(blank=True, help_text="How it was resolved: asked for when resolving.")
 
     status = FSMField(default=IncidentStatus.TRIGGERED, choices=IncidentStatus.choices, protected=True)
 
@@ -258,11 +260,17 @@ class StatusUpdate(models.Model):
     body = models.TextField()
     public = models.BooleanField(default=False, help_text="Shown on the public status page.")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
-    # No index of its own: updates are only ever read per incident (the incident_id index).
+    next_update_at = models.DateTimeField(null=True, blank=True,
+                                          help_text="When the next update is promised; a reminder goes out then.")
+    reminded_at = models.DateTimeField(null=True, blank=True, help_text="When the overdue reminder went out.")
     created_at = models.DateTimeField()
 
     class Meta:
         ordering = ["created_at", "id"]
+        # Otherwise updates are only read per incident (the incident_id index); the reminder
+        # sweep looks for promises not yet reminded of.
+        indexes = [models.Index(fields=["next_update_at"], name="statusupdate_promise_pending",
+                                condition=models.Q(next_update_at__isnull=False, reminded_at__isnull=True))]
 
     def __str__(self) -> str:
         return f"{self.state}: {self.body[:60]}"

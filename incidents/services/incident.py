@@ -6,7 +6,7 @@ Views, the API, the admin, chat commands and tasks call these; none of them
 change incident models themselves.
 """
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cache
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -18,6 +18,7 @@ from oncall.models import Team, User
 from oncall.permissions import can_view_team
 
 from .. import signals
+from ..guards import ClosingRefused, closing_refusal
 from ..models import (
     Incident,
     IncidentSequence,
@@ -191,7 +192,8 @@ def _announce(incident: Incident, by: User | None) -> Incident:
 
 @transaction.atomic
 def transition_incident(
-    *, incident: Incident, transition: str, by: User | None, note: str = "", now: datetime | None = None
+    *, incident: Incident, transition: str, by: User | None, note: str = "", now: datetime | None = None,
+    override_reason: str = "",
 ) -> Incident:
     """Move an incident through its lifecycle.
 
@@ -209,12 +211,30 @@ def transition_incident(
     allowed = allowed_transitions(locked)
     if transition not in allowed:
         raise IllegalTransition(incident=locked, transition=transition, allowed=allowed)
+    reason = note[:100] if note else ""
+    if transition == "close":  # other apps' guards (incidents.guards): a required postmortem published first
+        reason = _guarded_close(locked, by, override_reason, reason)
     getattr(locked, transition)(now=now)
     locked._history_user = by
-    locked._change_reason = note[:100] if note else ""
+    locked._change_reason = reason
     locked.save()
     _after_transition(locked, transition, by, now)
     return locked
+
+
+def _guarded_close(incident: Incident, by: User | None, override_reason: str, reason: str) -> str:
+    """Refuse (ClosingRefused) a close that a registered guard refuses, unless staff give an override reason;
+    returns the change reason to record, which then says who overrode what, and why."""
+    refusal = closing_refusal(incident)
+    if refusal is None:
+        return reason
+    override = override_reason.strip()
+    if not override or by is None or not by.is_staff:
+        if override:
+            raise ClosingRefused(f"{refusal.message} Only staff may close it anyway.", code=refusal.code,
+                                 incident=incident)
+        raise refusal
+    return f"Closed by staff override ({refusal.code}): {override}" + (f"; {reason}" if reason else "")
 
 
 def _after_transition(incident: Incident, transition: str, by: User | None, now: datetime) -> None:
@@ -231,14 +251,33 @@ def acknowledge_incident(*, incident: Incident, by: User | None, note: str = "",
     return transition_incident(incident=incident, transition="acknowledge", by=by, note=note, now=now)
 
 
-def resolve_incident(*, incident: Incident, by: User | None, note: str = "", now=None) -> Incident:
-    return transition_incident(incident=incident, transition="resolve", by=by, note=note, now=now)
+@transaction.atomic
+def resolve_incident(*, incident: Incident, by: User | None, note: str = "", summary: str = "",
+                     root_cause: str | None = None, update_body: str = "", update_public: bool = False,
+                     now=None) -> Incident:
+    """Resolve, in one step: the resolution summary (and the root cause, when given) stored on the incident,
+    and, with ``update_body``, the resolution update posted (public: on the status page). All or nothing."""
+    now = now or timezone.now()
+    summary = summary.strip()
+    resolved = transition_incident(incident=incident, transition="resolve", by=by, note=note, now=now)
+    fields = {"resolution_summary": summary} if summary else {}
+    if root_cause is not None and root_cause.strip() != resolved.root_cause:
+        fields["root_cause"] = root_cause.strip()
+    if fields:
+        resolved = update_incident(incident=resolved, by=by, now=now, **fields)
+    if update_body.strip():
+        post_status_update(incident=resolved, state=StatusUpdate.State.RESOLVED, body=update_body,
+                           public=update_public, by=by, now=now)
+    return resolved
 
 
 EDITABLE_FIELDS = {
     "title", "description", "severity", "category", "impact", "started_at",
-    "users_affected", "revenue_impact", "customer_facing",
+    "users_affected", "revenue_impact", "customer_facing", "root_cause", "resolution_summary",
 }
+
+
+MAX_UPDATE_PROMISE = timedelta(days=7)
 
 
 def check_started_at(started_at: datetime | None, *, now: datetime | None = None,
@@ -257,7 +296,8 @@ def check_started_at(started_at: datetime | None, *, now: datetime | None = None
 
 @transaction.atomic
 def update_incident(
-    *, incident: Incident, by: User | None, services: list[Service] | None = None, reason: str = "", **fields
+    *, incident: Incident, by: User | None, services: list[Service] | None = None, reason: str = "",
+    now: datetime | None = None, **fields
 ) -> Incident:
     """Change an incident's details (not its status: that is transition_incident)."""
     unknown = set(fields) - EDITABLE_FIELDS
@@ -279,7 +319,7 @@ def update_incident(
         locked.services.set(services)
     if changed:
         signals.incident_updated.send(sender=Incident, incident=locked, by=by, transition="update", changed=changed,
-                                      now=timezone.now())
+                                      now=now or timezone.now())
     return locked
 
 
@@ -355,8 +395,10 @@ def add_note(*, incident: Incident, body: str, by: User | None, now: datetime | 
 @transaction.atomic
 def post_status_update(
     *, incident: Incident, state: str, body: str, public: bool = False, by: User | None,
-    now: datetime | None = None,
+    next_update_at: datetime | None = None, now: datetime | None = None,
 ) -> StatusUpdate:
+    """Post a stakeholder update; ``next_update_at`` promises the next one (a reminder goes out when it
+    passes unkept, ``comms``). Any later update keeps or replaces the promise."""
     _check_can_work(by, incident)
     if state not in StatusUpdate.State.values:
         raise ValidationError({"state": f"Unknown state {state!r}; use one of {', '.join(StatusUpdate.State.values)}."})
@@ -364,11 +406,21 @@ def post_status_update(
     if not body:
         raise ValidationError({"body": "An update needs some text."})
     now = now or timezone.now()
+    if next_update_at is not None:
+        check_instant(next_update_at, "next_update_at")
+        if state == StatusUpdate.State.RESOLVED or not incident.is_open:
+            raise ValidationError({"next_update_at": "A resolved incident owes no next update; leave it empty."})
+        if not now < next_update_at <= now + MAX_UPDATE_PROMISE:
+            raise ValidationError({"next_update_at": "The next update must be due in the future, and within "
+                                                     f"{MAX_UPDATE_PROMISE.days} days."})
     update = StatusUpdate.objects.create(
-        incident=incident, state=state, body=body, public=public, author=by, created_at=now
+        incident=incident, state=state, body=body, public=public, author=by, created_at=now,
+        next_update_at=next_update_at,
     )
     if public:  # "status page updated", in the phase the incident is in (during while open, after once resolved)
         auto_tick(incident=incident, key="status_page", now=now)
+    signals.status_update_posted.send(sender=Incident, incident=incident, by=by, transition="status_update",
+                                      update=update, now=now)
     return update
 
 

@@ -6,6 +6,8 @@ When htmx sent the request, the action answers with the page's body partial
 instead, which htmx swaps in place.
 """
 
+from datetime import timedelta
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
@@ -14,16 +16,18 @@ from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
+from ..drafts import PUBLIC_KIND_FOR_STATE, draft, kind_for
 from ..forms import (
     IncidentCreateForm,
     IncidentEditForm,
     NoteForm,
+    ResolveForm,
     RoleForm,
     StatusUpdateForm,
     TransitionForm,
     apply_service_errors,
 )
-from ..models import ChecklistItem, RoleAssignment, Service
+from ..models import ChecklistItem, RoleAssignment, Service, StatusUpdate
 from ..panels import render_panels
 from ..queries import checklist, commander_of, incidents_for, timeline
 from ..services import (
@@ -35,6 +39,7 @@ from ..services import (
     create_incident,
     post_status_update,
     remove_role,
+    resolve_incident,
     tick_checklist_item,
     transition_incident,
     update_incident,
@@ -67,7 +72,8 @@ def _context(request, incident, *, note_form=None, update_form=None, role_form=N
         "ack_target": humanize(incident.severity.acknowledge_target),
         "resolve_target": humanize(incident.severity.resolve_target),
         "note_form": note_form or NoteForm(),
-        "update_form": update_form or StatusUpdateForm(initial={"state": _suggested_state(incident)}),
+        "update_form": update_form or StatusUpdateForm(initial=_update_initial(incident)),
+        "promise": _promise(incident, now),
         "role_form": role_form or RoleForm(team=incident.team, incident=incident),
         "transition_form": TransitionForm(),
         "checklist": _checklist(incident),
@@ -119,6 +125,24 @@ def _with_runbooks(services):
     for service in services:
         service.runbook_rendered = demote_headings(service.runbook_html, levels=3)
     return services
+
+
+def _promise(incident, now) -> dict | None:
+    """The next update the latest one promised, while the incident is open: when, and whether it is overdue."""
+    if not incident.is_open:
+        return None
+    latest = StatusUpdate.objects.filter(incident=incident).order_by("-created_at", "-id").first()
+    if latest is None or latest.next_update_at is None:
+        return None
+    return {"at": latest.next_update_at, "overdue": latest.next_update_at <= now}
+
+
+def _update_initial(incident) -> dict:
+    """The update form as it first shows: the state the incident is in, and the template that fits it
+    (the status page's wording once the incident has gone public)."""
+    state = _suggested_state(incident)
+    public = StatusUpdate.objects.filter(incident=incident, public=True).exists()
+    return {"state": state, "template": kind_for(state, public=public), "public": public}
 
 
 def _suggested_state(incident) -> str:
@@ -261,11 +285,15 @@ def incident_note(request, number):
 def incident_update(request, number):
     incident = _incident(request, number)
     form = StatusUpdateForm(request.POST)
+    if "fill" in request.POST:  # "Fill from template": the form again, its text box holding the draft
+        return _show(request, incident, update_form=_filled(form, incident))
     if form.is_valid():
         data = form.cleaned_data
+        now = timezone.now()
+        next_at = now + timedelta(minutes=data["next_update_in"]) if data["next_update_in"] else None
         try:
             post_status_update(incident=incident, state=data["state"], body=data["body"],
-                               public=data["public"], by=request.user)
+                               public=data["public"], by=request.user, next_update_at=next_at, now=now)
         except ValidationError as exc:
             apply_service_errors(form, exc)
         else:
@@ -273,6 +301,61 @@ def incident_update(request, number):
                              if data["public"] else "Update posted.")
             return _done(request, number)
     return _show(request, incident, update_form=form)
+
+
+def _filled(form: StatusUpdateForm, incident) -> StatusUpdateForm:
+    """A fresh form with what was chosen, and the chosen template's draft as its text."""
+    form.is_valid()  # only to read what was chosen; the text may well be empty yet
+    data = form.cleaned_data
+    kind = data.get("template") or kind_for(data.get("state") or _suggested_state(incident),
+                                            public=bool(data.get("public")))
+    now = timezone.now()
+    next_in = data.get("next_update_in")
+    drafted = draft(kind, incident, now=now, next_update_at=now + timedelta(minutes=next_in) if next_in else None)
+    initial = {"state": data.get("state") or _suggested_state(incident), "template": kind,
+               "public": data.get("public", False), "next_update_in": next_in or "",
+               "body": drafted[1] if drafted else data.get("body", "")}
+    state = {v: k for k, v in PUBLIC_KIND_FOR_STATE.items()}.get(kind)
+    if state:  # a status page template: its state, and public
+        initial.update(state=state, public=True)
+    return StatusUpdateForm(initial=initial)
+
+
+@page
+def incident_resolve(request, number):
+    """Resolve with a summary, and post the resolution update (prefilled from the templates) in the same step."""
+    incident = _incident(request, number)
+    public = StatusUpdate.objects.filter(incident=incident, public=True).exists()
+    if request.method == "POST":
+        form = ResolveForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                resolved = resolve_incident(
+                    incident=incident, by=request.user, summary=data["summary"], root_cause=data["root_cause"],
+                    update_body=data["update_body"] if data["post_update"] else "",
+                    update_public=data["update_public"], note="",
+                )
+            except IllegalTransition as exc:
+                messages.error(request, f"Could not resolve {exc.incident.number}: it is already {exc.status}.")
+                return redirect("incident-detail", number=incident.number)
+            except ValidationError as exc:
+                apply_service_errors(form, exc)
+            else:
+                messages.success(request, f"{resolved.number} is resolved." + (
+                    " The resolution update is posted." if data["post_update"] else ""))
+                return redirect("incident-detail", number=incident.number)
+    else:
+        now = timezone.now()
+        drafted = draft(kind_for("resolved", public=public), incident, now=now)
+        form = ResolveForm(initial={
+            "root_cause": incident.root_cause, "summary": incident.resolution_summary,
+            "post_update": True, "update_public": public, "update_body": drafted[1] if drafted else "",
+        })
+    return render(request, "incidents/incident_resolve.html", {
+        "incident": incident, "form": form, "public": public,
+        "can_resolve": "resolve" in allowed_transitions(incident),
+    })
 
 
 @page

@@ -16,7 +16,7 @@ from .. import services
 from ..models import Membership, Team, User
 from .widgets import SafeAutocompleteMixin
 
-TEAM_FIELDS = ["slug", "name", "timezone", "description"]
+TEAM_FIELDS = ["slug", "name", "timezone", "description", "slack_channel"]
 
 
 @admin.register(User)

@@ -27,6 +27,18 @@ def validate_slack_user_id(value: str) -> None:
                               "letters and digits, such as U012AB3CD (Slack: your profile, ⋮, Copy member ID).")
 
 
+SLACK_CHANNEL_ID = re.compile(r"[CG][A-Z0-9]{2,31}")
+
+
+def validate_slack_channel(value: str) -> None:
+    """Where a team's internal updates go in Slack: a channel id (C…) or an incoming-webhook URL."""
+    if SLACK_CHANNEL_ID.fullmatch(value) or value.startswith("https://"):
+        return
+    raise ValidationError(f"{value!r} is neither a Slack channel id (C… : in Slack, the channel's name, then "
+                          "\"Copy channel ID\" at the bottom of its About tab; invite the bot to it) nor an "
+                          "incoming-webhook URL (https://hooks.slack.com/services/…).")
+
+
 class User(AbstractUser):
     full_name = models.CharField(max_length=200, blank=True, help_text="Shown everywhere a person is named.",
                                  validators=[validate_one_line])
@@ -78,6 +90,11 @@ class Team(models.Model):
         help_text="Hand-offs, business hours and reports use this zone.",
     )
     members = models.ManyToManyField(User, through="Membership", related_name="teams")
+    slack_channel = models.CharField(
+        max_length=300, blank=True, validators=[validate_slack_channel],
+        help_text="The team's Slack channel id (C…) or an incoming-webhook URL: internal incident updates are "
+                  "posted there.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = TeamQuerySet.as_manager()

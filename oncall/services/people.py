@@ -93,10 +93,11 @@ def send_invitation(*, user: User, by=None, site_url: str | None = None) -> None
 
 
 @transaction.atomic
-def create_team(*, slug: str, name: str, timezone: str = "UTC", description: str = "", by=None) -> Team:
+def create_team(*, slug: str, name: str, timezone: str = "UTC", description: str = "", slack_channel: str = "",
+                by=None) -> Team:
     if by is not None and not by.is_staff:
         raise PermissionDenied("Only staff may create teams.")
-    team = Team(slug=slug, name=name, timezone=timezone, description=description)
+    team = Team(slug=slug, name=name, timezone=timezone, description=description, slack_channel=slack_channel)
     team.full_clean()
     team.save()
     return team

@@ -28,7 +28,8 @@ class EmailChannel:
         message = EmailMessage(
             subject=notification.subject, body=notification.body, from_email=settings.DEFAULT_FROM_EMAIL,
             to=[notification.address],
-            headers={"X-Vigil-Notification": str(notification.pk), "Auto-Submitted": "auto-generated"},
+            headers={**(notification.headers or {}),
+                     "X-Vigil-Notification": str(notification.pk), "Auto-Submitted": "auto-generated"},
             connection=get_connection(timeout=settings.EMAIL_TIMEOUT or settings.PAGING_HTTP_TIMEOUT_SECONDS),
         )
         try:

@@ -1,8 +1,9 @@
 """Slack: a direct message through the bot (``SLACK_BOT_TOKEN``), or a post to an incoming webhook.
 
-The contact method's address is either a member id (``U…`` or ``W…``) — the
-bot calls ``chat.postMessage`` with it as the channel, which opens a direct
-message — or an incoming-webhook URL (``https://hooks.slack.com/services/…``),
+The address is either a member id (``U…`` or ``W…``) — the bot calls
+``chat.postMessage`` with it as the channel, which opens a direct message —,
+a channel id (``C…``, or ``G…`` for an older private channel: a team's
+channel, which the bot must have been invited to), or an incoming-webhook URL (``https://hooks.slack.com/services/…``),
 which posts where the webhook was made for.
 
 The Web API answers 200 even when it refuses (``{"ok": false, "error": …}``):
@@ -18,6 +19,7 @@ from django.conf import settings
 from . import DeliveryError, http
 
 MEMBER_ID = re.compile(r"[UW][A-Z0-9]{2,30}")
+CHANNEL_ID = re.compile(r"[CG][A-Z0-9]{2,30}")
 # Errors of chat.postMessage that say "later", not "never".
 RETRY_ERRORS = {"ratelimited", "rate_limited", "service_unavailable", "internal_error", "fatal_error",
                 "request_timeout", "team_added_to_org"}
@@ -28,7 +30,9 @@ CONFIG_HINTS = {
     "token_revoked": "the bot's token was revoked; set a new SLACK_BOT_TOKEN",
     "account_inactive": "the bot's token belongs to a deactivated app or user; set a new SLACK_BOT_TOKEN",
     "missing_scope": "give the bot the chat:write scope",
-    "channel_not_found": "no member with this id in the bot's workspace; check the contact method's member id",
+    "channel_not_found": "no member with this id in the bot's workspace, nor a channel; check the id",
+    "not_in_channel": "invite the bot to the channel (/invite @bot in it)",
+    "is_archived": "the channel is archived; set another one",
     "user_not_found": "no member with this id in the bot's workspace; check the contact method's member id",
 }
 
@@ -45,11 +49,12 @@ def text_of(notification) -> str:
 class SlackChannel:
     def send(self, notification) -> str:
         address = notification.address.strip()
-        if MEMBER_ID.fullmatch(address):
+        if MEMBER_ID.fullmatch(address) or CHANNEL_ID.fullmatch(address):
             return self._direct_message(address, text_of(notification))
         if address.startswith(("https://", "http://")):
             return self._incoming_webhook(address, text_of(notification))
-        raise DeliveryError(f"{address!r} is neither a Slack member id (U… or W…) nor an incoming-webhook URL "
+        raise DeliveryError(f"{address!r} is neither a Slack member id (U… or W…), a channel id (C…) nor an "
+                            "incoming-webhook URL "
                             "(https://hooks.slack.com/services/…)", retry=False)
 
     def _direct_message(self, member: str, text: str) -> str:

@@ -123,9 +123,10 @@ def _failed(row: Notification, error: str, *, retry: bool, now: datetime) -> str
         if row.incident_id is not None:
             PagingEvent.objects.create(
                 incident_id=row.incident_id, run_id=row.run_id, kind=PagingEvent.Kind.DELIVERY_FAILED, at=now,
-                summary=f"Could not reach {row.user.display_name} by {row.get_channel_display()} after "
+                summary=f"Could not reach {row.recipient} by {row.get_channel_display()} after "
                         f"{row.attempts} attempt{'s' if row.attempts != 1 else ''}: {error}"[:500],
-                data={"notification": row.pk, "user": row.user.username, "channel": row.channel},
+                data={"notification": row.pk, "user": row.user.username if row.user_id else None,
+                      "channel": row.channel},
             )
     return Notification.Status.FAILED
 

@@ -139,14 +139,43 @@ def message(*, user, method: ContactMethod, kind: str, subject: str, body: str, 
     return row
 
 
-def email_person(*, user, kind: str, subject: str, body: str, now: datetime | None = None) -> Notification | None:
+def message_address(*, channel: str, address: str, kind: str, subject: str, body: str, incident=None,
+                    headers: dict | None = None, now: datetime | None = None) -> Notification:
+    """One message to an address that is nobody's account (a team's Slack channel, a status page
+    subscriber's e-mail), delivered, retried and recorded like any other; queued on commit."""
+    now = now or timezone.now()
+    row = Notification.objects.create(
+        kind=kind, user=None, channel=channel, address=address, incident=incident, subject=subject[:255],
+        body=body, headers=headers or {}, due_at=now, next_attempt_at=now, created_at=now,
+    )
+    queue_delivery([row], now=now)
+    return row
+
+
+def message_addresses(*, channel: str, kind: str, messages: list[dict], incident=None,
+                      now: datetime | None = None) -> list[Notification]:
+    """``message_address`` for many addresses at once (a status page's subscribers): one INSERT per
+    thousand rows, however many there are; their deliveries queued on commit. Each of ``messages`` is
+    ``{"address", "subject", "body", "headers"?}``."""
+    now = now or timezone.now()
+    rows = [Notification(
+        kind=kind, user=None, channel=channel, address=m["address"], incident=incident, subject=m["subject"][:255],
+        body=m["body"], headers=m.get("headers") or {}, due_at=now, next_attempt_at=now, created_at=now,
+    ) for m in messages]
+    created = Notification.objects.bulk_create(rows, batch_size=1000)
+    queue_delivery(created, now=now)
+    return created
+
+
+def email_person(*, user, kind: str, subject: str, body: str, incident=None,
+                 now: datetime | None = None) -> Notification | None:
     """An e-mail to a person's account address, as a notification (``oncall``'s hand-offs, reminders, swaps)."""
     now = now or timezone.now()
     if not user.email:
         return None
     method = ContactMethod.objects.filter(user=user, kind="email", address=user.email).first() \
         or ensure_default_contact(user)
-    return message(user=user, method=method, kind=kind, subject=subject, body=body, now=now)
+    return message(user=user, method=method, kind=kind, subject=subject, body=body, incident=incident, now=now)
 
 
 # Set by the ``advance`` task: the pages a step owes now are sent by that task itself once its

@@ -16,8 +16,10 @@ from . import messages
 from .notify import ensure_default_contact, message
 
 
-def tell_subscribers(*, incident: Incident, what: str, now: datetime | None = None) -> list[Notification]:
-    """E-mail everyone subscribed to the incident's team or services at its severity or worse."""
+def tell_subscribers(*, incident: Incident, what: str, now: datetime | None = None,
+                     body: str | None = None) -> list[Notification]:
+    """E-mail everyone subscribed to the incident's team or services at its severity or worse
+    (``body``: the text, when it is more than the notice of ``what`` happened, such as an update's)."""
     now = now or timezone.now()
     rank = incident.severity.rank
     subs = (Subscription.objects.filter(Q(team_id=incident.team_id) | Q(service__in=incident.services.all()),
@@ -35,7 +37,7 @@ def tell_subscribers(*, incident: Incident, what: str, now: datetime | None = No
             continue
         sent.append(message(user=user, method=method, kind=Notification.Kind.STAKEHOLDER, incident=incident,
                             subject=f"{what}: {messages.page_subject(incident)}",
-                            body=messages.notice_body(incident, what), now=now))
+                            body=body if body is not None else messages.notice_body(incident, what), now=now))
     return sent
 
 

@@ -23,11 +23,13 @@ from simple_history.admin import SimpleHistoryAdmin
 
 import alerts.services.integrations as integration_services
 import comms.services as comms_services
+import comms.subscribers as subscriber_services
 import incidents.services as incident_services
 import oncall.services as oncall_services
+import postmortems.services as postmortem_services
 from alerts.models import Alert, AlertGroup, Integration
 from alerts.services import AlertEvent, create_integration, ingest_event
-from comms.models import Component
+from comms.models import CommTemplate, Component, StatusSubscriber
 from incidents.models import (
     ChecklistItem,
     ChecklistTemplate,
@@ -76,6 +78,15 @@ from paging.models import (
 )
 from paging.services.escalation import sweep
 from paging.services.subscriptions import subscribe
+from postmortems.models import (
+    ActionItem,
+    ContributingFactor,
+    FactorTag,
+    Postmortem,
+    PostmortemEvent,
+    PostmortemPolicy,
+    Review,
+)
 from tests.factories import ensure_severities, make_incident, severity
 
 pytestmark = pytest.mark.django_db
@@ -97,11 +108,17 @@ PLAIN_SAVES = {
         "change": "Django's own account form (password, staff flag, groups, permissions): a person has no "
                   "history and nothing listens to these fields; creating one is create_user (it invites them)",
     },
+    "postmortems.PostmortemPolicy": {
+        op: "reference rows (per severity: required, due hours) that only staff edit, as severities: no history, "
+            "no team, nothing listens; a severity without one follows the defaults"
+        for op in OPERATIONS
+    },
 }
 
 # Never deleted from the admin, in bulk or one by one.
 NEVER_DELETED = ["incidents.Incident", "incidents.Note", "incidents.StatusUpdate", "incidents.RoleAssignment",
                  "alerts.Alert", "alerts.AlertGroup"]
+NEVER_DELETED += ["postmortems.Postmortem", "postmortems.ActionItem"]
 
 
 @pytest.fixture
@@ -135,12 +152,21 @@ def world(payments, search_team, alice, bob, charlie, sam, checkout):
     subscribe(user=bob, team=payments, min_severity=Severity.objects.get(name="SEV2"), by=bob)
     PagingProfile.objects.create(user=bob, hold_low_urgency=True)
     comms_services.create_component(team=payments, name="Checkout", services=[checkout], by=alice)
-    models = [Component, Incident, Note, StatusUpdate, RoleAssignment, Rotation, RotationParticipant, Override, SwapRequest,
+    StatusSubscriber.objects.create(email="reader@example.com", team=payments, created_at=timezone.now())
+    models = [CommTemplate, Component, StatusSubscriber, Incident, Note, StatusUpdate, RoleAssignment, Rotation, RotationParticipant, Override, SwapRequest,
               CalendarToken, HandoffNote, HandoffNotice, ShiftReminder, MaintenanceWindow, Integration, Alert,
               AlertGroup, Membership, Team, User, Service, Severity, EscalationPolicy,
               Responder, ContactMethod, NotificationRule, EscalationRun, Notification, PagingEvent,
               PagingProfile, Subscription,
               ChecklistTemplate, ChecklistTemplateItem, ChecklistItem]  # paging: read-only (every person has their account e-mail and rules)
+    # Postmortems: a resolved SEV1's, with a factor, a reviewer and an action item; the seeded policies and tags.
+    sev1 = make_incident(team=payments, by=alice, sev="SEV1", title="Card payments down")
+    incident_services.transition_incident(incident=sev1, transition="resolve", by=alice)
+    postmortem = Postmortem.objects.get(incident=sev1)
+    postmortem_services.add_factor(postmortem=postmortem, tag=FactorTag.objects.filter(team=None).first(), by=alice)
+    postmortem_services.request_review(postmortem=postmortem, reviewers=[bob], by=alice)
+    postmortem_services.create_action_item(incident=sev1, by=alice, title="Alert on certificate expiry", owner=bob)
+    models += [PostmortemPolicy, FactorTag, Postmortem, Review, ContributingFactor, PostmortemEvent, ActionItem]
     return {model: model._default_manager.order_by("pk").first() for model in models}
 
 
@@ -505,6 +531,38 @@ def _component_change(ctx: Ctx):
     assert (component.status_override, list(component.services.all())) == ("major_outage", [])
 
 
+def _subscriber_delete(ctx: Ctx):
+    calls = ctx.spy(subscriber_services, "remove_subscriber")
+    first = ctx.world[StatusSubscriber]
+    second = StatusSubscriber.objects.create(email="other@example.com", created_at=timezone.now())
+    _saved(ctx.client.post(_url(StatusSubscriber, "delete", first.pk), {"post": "yes"}))
+    _saved(ctx.client.post(_url(StatusSubscriber, "changelist"), {
+        "action": "delete_selected", "_selected_action": [second.pk], "post": "yes"}))
+    assert [c["pk"]["subscriber"] for c in calls] == [first.pk, second.pk]
+    assert not StatusSubscriber.objects.exists()
+
+
+def _template_add(ctx: Ctx):
+    calls = ctx.spy(comms_services, "save_template")
+    payments = ctx.world[Service].team
+    _saved(ctx.client.post(_url(CommTemplate, "add"), {
+        "team": payments.pk, "kind": "update", "subject": "{{ number }}", "body": "Payments: {{ title }}"}))
+    assert [(c["team"], c["kind"], c["by"]) for c in calls] == [(payments, "update", ctx.sam)]
+    row = _last_history(CommTemplate, team_id=payments.pk, kind="update")
+    assert (row.body, row.history_user, row.history_change_reason) == ("Payments: {{ title }}", ctx.sam,
+                                                                       "team override added")
+
+
+def _template_change(ctx: Ctx):
+    calls = ctx.spy(comms_services, "save_template")
+    org = ctx.world[CommTemplate]  # the organisation's, seeded: edited, never deleted
+    _saved(ctx.client.post(_url(CommTemplate, "change", org.pk), {"subject": "", "body": "Hello {{ team }}"}))
+    assert [(c["team"], c["kind"], c["by"]) for c in calls] == [(None, org.kind, ctx.sam)]
+    row = _last_history(CommTemplate, id=org.pk)
+    assert (row.body, row.history_user, row.history_change_reason) == ("Hello {{ team }}", ctx.sam,
+                                                                       "changed subject and body")
+
+
 def _component_delete(ctx: Ctx):
     calls = ctx.spy(comms_services, "delete_component")
     first = ctx.world[Component]
@@ -516,7 +574,24 @@ def _component_delete(ctx: Ctx):
     assert not Component.objects.exists()
 
 
+def _factor_tag_add(ctx: Ctx):
+    calls = ctx.spy(postmortem_services, "create_factor_tag")
+    _saved(ctx.client.post(_url(FactorTag, "add"), {"team": "", "name": "Vendor", "description": "A vendor failed"}))
+    assert [(c["team"], c["name"], c["by"]) for c in calls] == [(None, "Vendor", ctx.sam)]
+    assert FactorTag.objects.get(name="Vendor").team is None
+
+
+def _factor_tag_change(ctx: Ctx):
+    calls = ctx.spy(postmortem_services, "update_factor_tag")
+    tag = ctx.world[FactorTag]
+    _saved(ctx.client.post(_url(FactorTag, "change", tag.pk), {"name": tag.name, "description": "Retired"}))
+    assert [(c["tag"].pk, c["active"], c["by"]) for c in calls] == [(tag.pk, False, ctx.sam)]
+    tag.refresh_from_db()
+    assert (tag.active, tag.description) == (False, "Retired")
+
+
 THROUGH_SERVICES = {
+    "postmortems.FactorTag": {"add": _factor_tag_add, "change": _factor_tag_change},
     "oncall.User": {"add": _user_add},
     "oncall.Team": {"add": _team_add, "change": _team_change},
     "oncall.Membership": {"add": _membership_add, "change": _membership_change, "delete": _membership_delete},
@@ -528,6 +603,9 @@ THROUGH_SERVICES = {
     "incidents.MaintenanceWindow": {"add": _window_add, "change": _window_change},
     "alerts.Integration": {"add": _integration_add, "change": _integration_change},
     "comms.Component": {"add": _component_add, "change": _component_change, "delete": _component_delete},
+    # Removing a team's override goes through delete_template too (tests/comms/test_templates.py).
+    "comms.CommTemplate": {"add": _template_add, "change": _template_change},
+    "comms.StatusSubscriber": {"delete": _subscriber_delete},
 }
 
 

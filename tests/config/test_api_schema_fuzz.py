@@ -39,11 +39,13 @@ import pytest
 from rest_framework.authtoken.models import Token
 
 from alerts.services import create_integration
-from incidents.services import assign_role, create_service
+from incidents.services import assign_role, create_service, transition_incident
 from oncall.models import Membership
 from oncall.services import create_override, create_policy, create_rotation
 from paging.models import ContactMethod
 from paging.services.contacts import add_contact_method, add_rule
+from postmortems.models import FactorTag
+from postmortems.services import create_action_item
 from tests.factories import (
     MembershipFactory,
     ServiceFactory,
@@ -101,7 +103,18 @@ def build_world() -> dict:
                               ("rekeyed", "events_v2", {}), ("changed", "heartbeat", {"interval_seconds": 300})]:
         integration, key = create_integration(service=checkout, kind=kind, name=name, by=alice, **extra)
         integrations[name] = (integration.pk, key)
+    # Postmortems: a resolved SEV1's (its timeline events to mark key, an action item, the team's own factor tag:
+    # the seeded ones are flushed with the rest), and a resolved SEV3 with none yet, for POST to start one.
+    sev1 = transition_incident(incident=make_incident(team=payments, by=alice, sev="SEV1", title="Cards declined"),
+                               transition="resolve", by=alice)
+    fresh = transition_incident(incident=make_incident(team=payments, by=alice, sev="SEV3", title="Slow search"),
+                                transition="resolve", by=alice)
+    FactorTag.objects.create(team=payments, name="Acquirer")
+    item = create_action_item(incident=sev1, by=alice, title="Alert on certificate expiry", owner=bob)
+    postmortems = {"postmortem_id": sev1.postmortem.pk, "action_item_id": item.pk, "pm_number": sev1.number,
+                   "fresh_number": fresh.number, "event_ids": list(sev1.postmortem.events.values_list("pk", flat=True))}
     return {
+        **postmortems,
         "token": Token.objects.create(user=sam).key,
         "team": payments.slug, "service": checkout.slug, "scratch_service": "scratch",
         "number": incident.number, "role_id": role.pk, "rotation_id": rotation.pk,
@@ -157,6 +170,10 @@ def write_config(path: Path, world: dict) -> Path:
         "phones": ["+4915187654321", "+14155550100"],
         # Whom to page: a person, by username.
         "page_types": ["user"],
+        # A postmortem and its incident (an action item names either: the same one), its timeline's events,
+        # the team's factor tag; and a resolved incident without a postmortem yet, to start one.
+        "postmortems": [world["postmortem_id"]], "pm_incidents": [world["pm_number"]],
+        "key_events": world["event_ids"], "factor_tags": ["Acquirer"], "fresh_incidents": [world["fresh_number"]],
     }
     lines = [
         f"seed = {SEED}",
@@ -199,6 +216,8 @@ def write_config(path: Path, world: dict) -> Path:
             *((f"body.severity_map.{s}", "severities") for s in ("critical", "error", "warning", "info")),
             ("query.team", "teams"), ("query.service", "services"), ("query.severity", "severities"),
             ("query.rotation", "rotations"), ("query.incident", "incidents"),
+            ("body.postmortem", "postmortems"), ("body.incident", "pm_incidents"), ("body.owner", "users"),
+            ("body.key_events[*]", "key_events"), ("body.contributing_factors[*].tag", "factor_tags"),
         ]),
         # A rotation's participants are members of its team, each once: drawn one by one, names
         # would repeat. Fixed, in every case: an invalid one whose only mutation was here becomes
@@ -260,6 +279,10 @@ def write_config(path: Path, world: dict) -> Path:
     })
     operation('include-name = "POST /api/v1/integrations/{id}/rotate-key/"', {"path.id": ids["rekeyed"]})
     operation('include-path = "/api/v1/integrations/webhook/{key}/"', {"path.key": keys["webhook"]})
+    # The postmortem of the world (its transitions too) and its action item; a new one for the fresh incident.
+    operation('include-path-regex = "^/api/v1/postmortems/[{]id[}]/"', {"path.id": world["postmortem_id"]})
+    operation('include-path-regex = "^/api/v1/action-items/[{]id[}]/"', {"path.id": world["action_item_id"]})
+    operation('include-name = "POST /api/v1/postmortems/"', {"body.incident": drawn_from("fresh_incidents")})
     operation('include-path = "/api/v1/heartbeats/{key}/"', {"path.key": keys["heartbeat"]})
     operation('include-path = "/api/v1/integrations/alertmanager/"', {},
               headers={"Authorization": f"Bearer {keys['alertmanager']}"})
@@ -293,6 +316,7 @@ class Failure:
 # What must exist: the object a reference names, a zone of the time zone database, an integration key.
 REFERENCES = {"team", "service", "services", "severity", "user", "participants", "rotation", "severity_map",
               "timezone", "routing_key"}
+REFERENCES |= {"postmortem", "incident", "owner", "contributing_factors"}  # postmortems (#16)
 UNKNOWN = ("Unknown", "does not exist", "is not a severity", "is not an IANA time zone", "is not a member",
            "Invalid routing key")
 # Rules between fields, or between a field and the clock or the data: the fields each involves.
@@ -442,6 +466,39 @@ EXCEPTIONS = {
         "reports a conditional unique constraint so; reported to the owner of oncall.services.people.)",
         {"__all__"}, ("Another person already has this Slack member id",),
         lambda f, name: f.operation in ("POST /api/v1/users/", "PATCH /api/v1/users/{username}/"),
+    ),
+    # --- Communications (issue #15) ---
+    "an update has text": (
+        "An update needs text: its body, or a template to draft it from. The schema can mark neither one "
+        "required (either will do), so a request with neither, or a blank body and no template, is a 400 "
+        "naming body.",
+        {"body"}, ("An update needs some text",),
+        lambda f, name: f.operation == "POST /api/v1/incidents/{number}/updates/",
+    ),
+    "the next update lies ahead": (
+        "A promised next update is due after now and within 7 days, and a resolved incident (or a `resolved` "
+        "update) promises none: JSON Schema knows neither the clock nor the incident's state. A 400 names "
+        "next_update_at.",
+        {"next_update_at"}, ("must be due in the future", "owes no next update"),
+        lambda f, name: f.operation == "POST /api/v1/incidents/{number}/updates/",
+    ),
+    "only resolving summarises": (
+        "resolution_summary goes with the resolve transition only; the path names the transition, which the "
+        "request's schema (one for all seven) cannot see. A 400 names the field.",
+        {"resolution_summary"}, ("Only resolving takes a resolution summary",),
+        lambda f, name: f.operation == "POST /api/v1/incidents/{number}/{transition}/",
+    ),
+    # --- Postmortems (issue #16) ---
+    "key events of this postmortem": (
+        "key_events names events of the postmortem's own timeline by id: an id that is not one of them is a 400 "
+        "naming the field. The schema cannot say 'must exist'; the dictionaries give the world postmortem's ids.",
+        {"key_events"}, ("No timeline event",), lambda f, name: name not in f.drawn(),
+    ),
+    "won't do needs a reason": (
+        "Moving an action item to wont_do needs a wont_do_reason, unless it is wont_do already: the path's item "
+        "decides, which no schema of the request can see. A 400 names wont_do_reason.",
+        {"wont_do_reason"}, ("Say why it won't be done",),
+        lambda f, name: f.operation == "PATCH /api/v1/action-items/{id}/",
     ),
 }
 # Not listed: the 429 a second code or test within a minute gets (send-code/, test/). It is documented,

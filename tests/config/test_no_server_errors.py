@@ -24,8 +24,9 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from alerts.services import create_integration
-from incidents.services import create_maintenance_window
+from incidents.services import create_maintenance_window, transition_incident
 from oncall.services import calendar_token_for, create_override, create_rotation, request_swap
+from postmortems.services import create_action_item
 from tests.factories import ensure_severities, make_incident
 
 pytestmark = pytest.mark.django_db
@@ -80,6 +81,11 @@ def world(payments, search_team, alice, bob, charlie, checkout):
         _, key = create_integration(service=checkout, kind=kind, name=kind, by=alice, **extra)
         keys.append(key)
     ids = sorted({rotation.pk, override.pk, swap.pk, window.pk, 1})
+    # A resolved SEV1 with its postmortem and an action item, so their pages get the garbage too.
+    sev1 = transition_incident(incident=make_incident(team=payments, by=alice, sev="SEV1"), transition="resolve",
+                               by=alice)
+    item = create_action_item(incident=sev1, by=alice, title="Alert on expiry", owner=bob)
+    ids = sorted({*ids, sev1.postmortem.pk, item.pk})
     return {
         "number": [incident.number, "INC-2026-9999", NUL],
         "slug": ["payments", "checkout", NUL],

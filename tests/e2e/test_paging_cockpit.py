@@ -39,7 +39,7 @@ def test_alice_pages_platform_and_ivan_acknowledges_from_the_email(
 
     # Alice starts typing a note while the page refreshes itself around her.
     alices.evaluate("window.vigilMarker = 'same page'")
-    alices.locator("#transition-note-resolve").fill("rolling back deploy 42")
+    alices.locator("#id_note_body").fill("rolling back deploy 42")
 
     ivans = browser.new_context().new_page()
     log_in(ivans, "ivan", "/paging/mine/")
@@ -57,7 +57,7 @@ def test_alice_pages_platform_and_ivan_acknowledges_from_the_email(
     expect(alices.locator("#timeline-events")).to_contain_text("Ivan Ivanov")
     expect(alices.locator('[data-transition="acknowledge"]')).to_have_count(0)
     assert alices.evaluate("window.vigilMarker") == "same page"
-    expect(alices.locator("#transition-note-resolve")).to_have_value("rolling back deploy 42")
+    expect(alices.locator("#id_note_body")).to_have_value("rolling back deploy 42")
 
 
 def test_a_link_opened_without_javascript_only_shows_the_button(browser: Browser, live_server, outage, alice, ivan):  # noqa: F811

@@ -32,8 +32,11 @@ ALL = ["acknowledge", "investigate", "identify", "mitigate", "resolve", "close",
 
 
 def incident_in(status, team, by):
-    """A new incident of ``team`` driven through the services to ``status``."""
-    incident = make_incident(team=team, by=by)
+    """A new incident of ``team`` driven through the services to ``status``.
+
+    A SEV3: a SEV1 or SEV2 closes only once its postmortem is published (tests/postmortems/test_closing.py).
+    """
+    incident = make_incident(team=team, by=by, sev="SEV3")
     for name in PATH[status]:
         incident = transition_incident(incident=incident, transition=name, by=by)
     assert incident.status == status

@@ -9,7 +9,8 @@ pytestmark = pytest.mark.django_db
 
 def test_timeline_shows_declare_acknowledge_note_role_and_resolve_in_order_with_actors(api, alice, bob, payments):
     client = api.as_user(alice)
-    number = client.post("/api/v1/incidents/", {"title": "Checkout down", "severity": "SEV1", "team": "payments"},
+    # A SEV3: resolving a SEV1 or SEV2 adds its postmortem to the timeline too (tests/postmortems/test_review.py).
+    number = client.post("/api/v1/incidents/", {"title": "Checkout down", "severity": "SEV3", "team": "payments"},
                          format="json").data["number"]
     base = f"/api/v1/incidents/{number}/"
     assert api.as_user(bob).post(f"{base}acknowledge/", {"note": "on it"}, format="json").status_code == 200

@@ -18,6 +18,8 @@ from incidents import services as incident_services
 from incidents.models import Incident, Service, Severity
 from oncall import services as oncall_services
 from oncall.models import Membership, Team, User
+from postmortems import services as postmortem_services
+from postmortems.models import FactorTag
 
 DEMO_PASSWORD = "vigil-demo"  # noqa: S105 — demo data only, printed by `make run`
 
@@ -186,10 +188,44 @@ class Command(BaseCommand):
                         incident=incident, state="identified", public=True, by=lead, now=at,
                         body="We have identified the cause and are rolling out a fix.",
                     )
+        self._seed_postmortems(people, now)
         for name, team, svc, position in COMPONENTS:
             comms_services.create_component(team=teams[team], name=name, services=[services[s] for s in svc],
                                             position=position, by=None)
         return keys
+
+    def _seed_postmortems(self, people, now):
+        """The security incident's postmortem written, reviewed and published, with its action items (one
+        overdue); the replica lag's (a SEV3: optional) started as a draft."""
+        ivan, jade, kofi = people["ivan"], people["jade"], people["kofi"]
+        burst = Incident.objects.get(title="Suspicious login burst")
+        postmortem = postmortem_services.update_postmortem(
+            postmortem=burst.postmortem, by=ivan, version=burst.postmortem.version,
+            root_cause="A leaked staging token let a scripted client try logins against production.",
+            detection_sooner="Yes: a login-failure-rate alert would have fired 20 minutes earlier.",
+            went_well="The commander was named at once; the token was revoked within minutes.",
+            to_improve="Nobody owned the staging secrets; the runbook had no step for revoking tokens.",
+            lessons="Secrets of every environment need an owner and an expiry.",
+            budget_consumed="None: no user-facing errors",
+            key_events=[e.pk for e in burst.postmortem.events.all() if e.kind in ("created", "status_changed")])
+        tag = FactorTag.objects.filter(team=None, name="Detection gap").first()
+        if tag is not None:
+            postmortem_services.add_factor(postmortem=postmortem, tag=tag, by=ivan,
+                                           description="No alert on the login failure rate.")
+        for title, owner, days, priority, status in [
+            ("Alert on login failure rate", jade, -3, "P1", "done"),
+            ("Expire staging tokens after 30 days", kofi, -1, "P1", "in_progress"),
+            ("Add token revocation to the runbook", ivan, 14, "P2", "open"),
+        ]:
+            item = postmortem_services.create_action_item(
+                incident=burst, by=ivan, title=title, owner=owner, due_at=now + timedelta(days=days),
+                priority=priority)
+            if status != "open":
+                postmortem_services.set_action_item_status(item=item, status=status, by=owner)
+        for name, by in (("submit", ivan), ("approve", jade), ("publish", ivan)):
+            postmortem = postmortem_services.transition_postmortem(postmortem=postmortem, transition=name, by=by)
+        replica = Incident.objects.get(title="Replica lag on orders DB")
+        postmortem_services.start_postmortem(incident=replica, by=jade)
 
     def _seed_schedules(self, teams, members, now):
         """A weekly primary and a secondary offset by one day, per team, Monday 09:00 local."""

@@ -43,9 +43,17 @@ class TeamSerializer(JSONTypes, serializers.ModelSerializer):
                   "ASCII letters or digits). Fixed once created.",
     )
 
+    slack_channel = serializers.RegexField(
+        r"^(?:[CG][A-Z0-9]{2,31}|https://\S+)$", max_length=300, required=False, allow_blank=True,
+        help_text="The team's Slack channel id (C…), which the bot was invited to, or an incoming-webhook URL "
+                  "(https://hooks.slack.com/services/…): internal incident updates are posted there.",
+        error_messages={"invalid": "Neither a Slack channel id (C…, from the channel's About tab) nor an "
+                                   "incoming-webhook URL (https://hooks.slack.com/services/…)."},
+    )
+
     class Meta:
         model = Team
-        fields = ["slug", "name", "timezone", "description", "created_at"]
+        fields = ["slug", "name", "timezone", "description", "slack_channel", "created_at"]
         read_only_fields = ["created_at"]
 
 

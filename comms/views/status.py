@@ -1,7 +1,12 @@
 """The public status page: HTML, Statuspage-shaped JSON and an Atom feed. No login; read-only.
 
-Every response carries ``Cache-Control: public, max-age=30`` and an ETag / Last-Modified from
-``queries.last_change`` (two cheap aggregate queries), so a proxy or browser revalidates with a 304.
+Every response is the same for every reader (UTC times, no session read: ``config.middleware``), so it
+carries ``Cache-Control: public, max-age=30`` and no ``Vary: Cookie``: browsers and shared caches keep it
+for everyone, at most 30 s, which bounds how late a reader learns of an update during an outage. An ETag
+and Last-Modified from ``queries.version`` let a cache revalidate with a 304.
+
+Repeat requests are served from the server's cache (``comms.status_cache``): the version from the cache
+(moved by every change the page may show), the rendering under the version's ETag; no query, no render.
 """
 
 import hashlib
@@ -14,7 +19,7 @@ from django.views.decorators.http import condition, require_safe
 
 from oncall.models import Team
 
-from . import queries
+from .. import queries, status_cache
 
 MAX_AGE = 30
 
@@ -28,13 +33,17 @@ def _team(slug):
     return team
 
 
+def _compute_validators(path: str, team_slug) -> tuple[str, object]:
+    found = queries.version(team=_team(team_slug))
+    source = f"{path}:{found.changed.isoformat()}:{found.components}"
+    return hashlib.sha256(source.encode()).hexdigest()[:32], found.changed
+
+
 def _validators(request, team_slug=None) -> tuple[str, object]:
-    """The ETag and Last-Modified of this request, computed once (``condition`` asks for each)."""
+    """The ETag and Last-Modified of this request, read once (``condition`` asks for each)."""
     if not hasattr(request, "_status_validators"):
-        team = _team(team_slug)
-        changed, count = queries.last_change(team=team), queries.component_count(team=team)
-        source = f"{request.path}:{changed.isoformat()}:{count}"
-        request._status_validators = (hashlib.sha256(source.encode()).hexdigest()[:32], changed)
+        request._status_validators = status_cache.version(
+            request.path, lambda: _compute_validators(request.path, team_slug))
     return request._status_validators
 
 
@@ -46,13 +55,45 @@ def _last_modified(request, team_slug=None):
     return _validators(request, team_slug)[1]
 
 
+def _personal(request, response) -> bool:
+    """Whether this rendering is one reader's: it set a cookie, made a CSRF token (whose cookie the
+    middleware sets later) or read the session (``Vary: Cookie``). Such a page must be kept by no one;
+    none of the status pages does any of it (tests/comms/test_status_cache.py), this is the safety net."""
+    session = getattr(request, "session", None)
+    return bool(response.cookies or request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
+                or (session is not None and session.accessed))
+
+
+def _from_server_cache(view):
+    """The view's rendering for this ETag from the server's cache, or the view's, kept for the next reader."""
+
+    def cached(request, *args, **kwargs):
+        # One rendering per address asked (the bodies hold absolute links); the host is one of ALLOWED_HOSTS.
+        address = f"{request.scheme}://{request.get_host()}{request.path}"
+        key = status_cache.rendering_key(address, _etag(request, *args, **kwargs))
+        hit = status_cache.rendering(key)
+        if hit is not None:
+            content_type, content = hit
+            return HttpResponse(content, content_type=content_type)
+        response = view(request, *args, **kwargs)
+        if response.status_code == 200 and not response.streaming and not _personal(request, response):
+            status_cache.keep_rendering(key, (response["Content-Type"], response.content))
+        return response
+
+    return cached
+
+
 def _cacheable(view):
-    """Conditional GET (304 on a matching ETag or an unchanged Last-Modified), and public caching."""
-    conditional = condition(etag_func=_etag, last_modified_func=_last_modified)(view)
+    """Conditional GET (304 on a matching ETag or an unchanged Last-Modified), the server's cache, and
+    public caching."""
+    conditional = condition(etag_func=_etag, last_modified_func=_last_modified)(_from_server_cache(view))
 
     def wrapped(request, *args, **kwargs):
         response = conditional(request, *args, **kwargs)
-        patch_cache_control(response, public=True, max_age=MAX_AGE)
+        if _personal(request, response):
+            patch_cache_control(response, private=True, no_cache=True)
+        else:
+            patch_cache_control(response, public=True, max_age=MAX_AGE)
         return response
 
     wrapped.__name__ = view.__name__

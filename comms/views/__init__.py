@@ -1,0 +1,1 @@
+"""The comms app's pages: the public status page (``status``)."""

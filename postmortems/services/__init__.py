@@ -1,0 +1,54 @@
+"""Every write to postmortems goes through these functions (one module per concept)."""
+
+from .action_item import (
+    IllegalStatus,
+    allowed_statuses,
+    create_action_item,
+    set_action_item_status,
+    update_action_item,
+)
+from .factors import create_factor_tag, update_factor_tag
+from .postmortem import (
+    EditConflict,
+    IllegalTransition,
+    NotEditable,
+    PostmortemConflict,
+    PostmortemExists,
+    add_event,
+    add_factor,
+    allowed_transitions,
+    ensure_postmortem,
+    refresh_from_incident,
+    remove_factor,
+    request_review,
+    start_postmortem,
+    sync_requirement,
+    transition_postmortem,
+    update_postmortem,
+)
+
+__all__ = [
+    "EditConflict",
+    "IllegalStatus",
+    "IllegalTransition",
+    "NotEditable",
+    "PostmortemConflict",
+    "PostmortemExists",
+    "add_event",
+    "add_factor",
+    "allowed_statuses",
+    "allowed_transitions",
+    "create_action_item",
+    "create_factor_tag",
+    "ensure_postmortem",
+    "refresh_from_incident",
+    "remove_factor",
+    "request_review",
+    "set_action_item_status",
+    "start_postmortem",
+    "sync_requirement",
+    "transition_postmortem",
+    "update_action_item",
+    "update_factor_tag",
+    "update_postmortem",
+]
