@@ -28,7 +28,7 @@ organisation's template, else the built-in ``DEFAULTS`` text, rendered with ``co
 import functools
 import logging
 import re
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
@@ -47,6 +47,7 @@ from django.utils import timezone
 from django.utils.dateformat import format as date_format
 
 from incidents.models import Incident, RoleAssignment
+from incidents.views.common import humanize
 
 from .models import PUBLIC_KINDS, CommTemplate, TemplateKind
 
@@ -255,18 +256,8 @@ def format_instant(instant: datetime | None, zone: str) -> str:
     return date_format(instant.astimezone(ZoneInfo(zone)), "j M Y, H:i T")
 
 
-def format_duration(delta: timedelta) -> str:
-    """``35 min``, ``1 h 12 min``, ``2 d 3 h``."""
-    minutes = max(int(delta.total_seconds() // 60), 0)
-    if minutes < 1:
-        return "under 1 min"
-    if minutes < 60:
-        return f"{minutes} min"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 24:
-        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
-    days, hours = divmod(hours, 24)
-    return f"{days} d {hours} h" if hours else f"{days} d"
+# ``35 min``, ``1 h 12 min``, ``2 d 3 h``: the incident pages' own wording of a duration.
+format_duration = humanize
 
 
 def context_for(incident: Incident, *, now: datetime | None = None,
