@@ -34,6 +34,7 @@ class IntegrationKind(models.TextChoices):
     ALERTMANAGER = "alertmanager", "Prometheus Alertmanager"
     WEBHOOK = "webhook", "Generic JSON webhook"
     HEARTBEAT = "heartbeat", "Heartbeat"
+    OPSGENIE = "opsgenie", "Opsgenie Alert API"
 
 
 class HeartbeatState(models.TextChoices):

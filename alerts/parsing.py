@@ -11,6 +11,7 @@ events with an ``Errors``: the list of problems (strings).
 """
 
 import hashlib
+import uuid
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
@@ -31,6 +32,19 @@ AM_ALERT_KEYS = {"status", "labels", "annotations", "startsAt", "endsAt", "gener
                  "values", "valueString", "silenceURL", "dashboardURL", "panelURL", "imageURL", "orgId"}
 WEBHOOK_KEYS = {"title", "severity", "dedup_key", "status", "details"}
 MAX_ALERTS = 1000
+
+# Opsgenie's priority → the payload severity the integration's severity map reads, so by default
+# P1→SEV1, P2→SEV2, P3→SEV3, P4 and P5→SEV4. P3 when none is given, as Opsgenie does.
+OPSGENIE_PRIORITIES = {"P1": "critical", "P2": "error", "P3": "warning", "P4": "info", "P5": "info"}
+OPSGENIE_DEFAULT_PRIORITY = "P3"
+# Opsgenie's Create Alert fields. Those without a column of their own (description, priority as sent,
+# tags, and the routing fields Vigil does not act on) are kept in the alert's ``annotations``.
+OPSGENIE_KEYS = {"message", "alias", "description", "responders", "visibleTo", "actions", "tags", "details",
+                 "entity", "source", "priority", "user", "note"}
+OPSGENIE_KEPT = ("description", "priority", "tags", "responders", "visibleTo", "actions", "user", "note")
+# Close and Acknowledge take {user?, source?, note?}.
+OPSGENIE_ACTION_KEYS = {"user", "source", "note"}
+OPSGENIE_IDENTIFIER_TYPES = ["id", "alias", "tiny"]
 
 
 class Errors(list):
@@ -104,6 +118,13 @@ class Errors(list):
             self.append(f"'{where}{key}' is out of range ({value!r}); give a time {RANGE}.")
             return None
         return when.astimezone(UTC)
+
+
+def fit_key(key: str) -> str:
+    """A dedup key that fits its column: ``key`` itself up to 255 characters, else its SHA-256 digest."""
+    if len(key) > 255:
+        return "sha256:" + hashlib.sha256(key.encode()).hexdigest()
+    return key
 
 
 def safe_url(value) -> str:
@@ -196,9 +217,7 @@ def parse_alertmanager(data) -> tuple[list[AlertEvent], Errors]:
     if len(alerts) > MAX_ALERTS:
         errors.append(f"'alerts' holds {len(alerts)} alerts; send at most {MAX_ALERTS} per request.")
         return [], errors
-    # groupKey can be longer than the dedup key column: keep it if it fits, else its digest.
-    if len(group_key) > 255:
-        group_key = "sha256:" + hashlib.sha256(group_key.encode()).hexdigest()
+    group_key = fit_key(group_key)  # groupKey can be longer than the dedup key column
     events = []
     for i, alert in enumerate(alerts):
         where = f"alerts[{i}]."
@@ -254,3 +273,90 @@ def parse_webhook(data) -> tuple[AlertEvent | None, Errors]:
         action="trigger" if status == "firing" else "resolve", dedup_key=dedup_key or new_dedup_key(),
         summary=title, source="webhook", severity=severity, details=details, unknown_fields=unknown,
     ), errors
+
+
+def _strings(errors: Errors, data: dict, key: str) -> list:
+    value = data.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        errors.append(f"'{key}' must be a list of strings.")
+        return []
+    return value
+
+
+def parse_opsgenie_create(data, request_id: str) -> tuple[AlertEvent | None, Errors]:
+    """Opsgenie's Create Alert: {message, alias?, description?, priority?, tags?, details?, entity?, source?, …}.
+
+    ``alias`` is the dedup key; without one the alert gets ``request_id`` as its key, so the id Vigil
+    answers with closes it (identifierType=id). One alert per alias (``upsert``): a repeated create
+    refreshes it, as Opsgenie counts a duplicate instead of adding an alert.
+    """
+    errors = Errors()
+    if not isinstance(data, dict):
+        errors.append("The body must be a JSON object: {message, alias?, description?, priority?, …}.")
+        return None, errors
+    unknown = errors.unknown_fields(data, OPSGENIE_KEYS)
+    message = errors.string(data, "message", required=True, max_length=130)
+    alias = errors.string(data, "alias", max_length=512)
+    errors.string(data, "description", max_length=15_000)
+    # An empty priority (a template that rendered nothing) is no priority.
+    priority = errors.choice({"priority": data.get("priority") or None}, "priority", list(OPSGENIE_PRIORITIES),
+                             default=OPSGENIE_DEFAULT_PRIORITY)
+    # Opsgenie's own limits, except where a sender could exceed them without meaning to and lose the
+    # alert: a tag longer than 50 characters (Grafana sends every common label as "name:value") is kept,
+    # and a source (Alertmanager's default is its external URL) may have the column's 255.
+    _strings(errors, data, "tags")
+    details = errors.mapping(data, "details")
+    entity = errors.string(data, "entity", max_length=512)
+    source = errors.string(data, "source", max_length=255)
+    errors.string(data, "user", max_length=100)
+    errors.string(data, "note", max_length=25_000)
+    if errors:
+        return None, errors
+    kept = {key: data[key] for key in OPSGENIE_KEPT if data.get(key) not in (None, "", [], {})}
+    return AlertEvent(
+        action="trigger", dedup_key=fit_key(alias) if alias else request_id, upsert=True,
+        summary=message, source=source or "opsgenie", severity=OPSGENIE_PRIORITIES[priority], component=entity,
+        details=details, annotations={**kept, "priority": priority}, unknown_fields=unknown,
+    ), errors
+
+
+def parse_opsgenie_action(data, *, action: str, identifier: str, identifier_type) -> tuple[AlertEvent | None, Errors]:
+    """Opsgenie's Close (``action`` resolve) or Acknowledge Alert: the alert in the path, {user?, source?, note?}.
+
+    ``identifierType`` ``alias`` (what Alertmanager and Grafana send) names the dedup key; ``id``
+    (Opsgenie's default) the ``requestId`` Vigil answered to a create without an alias, which became its key.
+    """
+    errors = Errors()
+    kind = errors.choice({"identifierType": identifier_type or "id"}, "identifierType", OPSGENIE_IDENTIFIER_TYPES)
+    if kind == "tiny":
+        errors.append("'identifierType' tiny is not supported: Vigil gives alerts no tiny ids; "
+                      "use identifierType=alias.")
+    elif kind == "id" and not _is_uuid(identifier):
+        errors.append(f"'identifierType' id: {identifier[:80]!r} is not an id Vigil gave. Vigil's alert ids are the "
+                      "requestId it answered to a create without alias; for an alert created with an alias, "
+                      "use identifierType=alias.")
+    elif kind == "alias" and len(identifier) > 512:
+        errors.append("'alias' is longer than 512 characters.")
+    if not isinstance(data, dict):
+        errors.append("The body must be a JSON object: {user?, source?, note?}.")
+        return None, errors
+    unknown = errors.unknown_fields(data, OPSGENIE_ACTION_KEYS)
+    user = errors.string(data, "user", max_length=100)
+    errors.string(data, "source", max_length=100)
+    note = errors.string(data, "note", max_length=25_000)
+    if errors:
+        return None, errors
+    said = " ".join(note.split())  # the note joins a one-line change reason
+    return AlertEvent(
+        action=action, dedup_key=fit_key(identifier), unknown_fields=unknown,
+        note=f"{user}: {said}" if user and said else (user or said),
+    ), errors
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        return str(uuid.UUID(value)) == value
+    except ValueError:
+        return False

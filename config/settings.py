@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "postmortems",
     "chat",
     "reporting",
+    "importers",
     "demo",
 ]
 
@@ -278,6 +279,8 @@ CELERY_BEAT_SCHEDULE = {
     "oncall-handoffs": {"task": "oncall.tasks.notify_handoffs", "schedule": timedelta(seconds=60)},
     "oncall-shift-reminders": {"task": "oncall.tasks.remind_upcoming_shifts", "schedule": timedelta(minutes=5)},
     "comms-update-reminders": {"task": "comms.tasks.remind_updates", "schedule": timedelta(seconds=60)},
+    # Each person's digest goes out once, in their 08:00 hour: four chances an hour (postmortems README).
+    "postmortems-reminders": {"task": "postmortems.tasks.send_reminders", "schedule": timedelta(minutes=15)},
 }
 
 # --- Cache ----------------------------------------------------------------

@@ -13,6 +13,7 @@ api_v1 = [
     path("", include("paging.api.urls")),
     path("", include("postmortems.api.urls")),
     path("", include("chat.urls")),
+    path("", include("reporting.api")),
 ]
 
 urlpatterns = [

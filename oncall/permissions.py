@@ -40,3 +40,9 @@ def require_team_manager(user, team: Team, *, to: str) -> None:
     e.g. ``to="change its services"``. ``user=None`` is Vigil itself (a task, a command): always allowed."""
     if user is not None and not can_manage_team(user, team):
         raise PermissionDenied(f"Only the leads and managers of team {team.slug} may {to}.")
+
+
+def team_leads():
+    """The leads' memberships (not the managers'): who hears of a team's overdue work, e.g. postmortem
+    reminders. Filter it further (``team__in=…``, ``user__timezone__in=…``)."""
+    return Membership.objects.filter(role=Membership.Role.LEAD)

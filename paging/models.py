@@ -191,6 +191,8 @@ class Notification(models.Model):
         VERIFY = "verify", "Verification code"
         UPDATE_DUE = "update_due", "Update due"
         STATUS = "status", "Status page e-mail"
+        PM_MEETING = "pm_meeting", "Postmortem review meeting"
+        PM_REMINDER = "pm_reminder", "Postmortem reminder"
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
@@ -218,6 +220,10 @@ class Notification(models.Model):
     body = models.TextField()
     headers = models.JSONField(default=dict, blank=True,
                                help_text="Extra e-mail headers (a status page subscriber's List-Unsubscribe).")
+    attachments = models.JSONField(
+        default=list, blank=True,
+        help_text='E-mail only: text files sent with the message, [{"filename", "content_type", "content"}] '
+                  '(a review meeting\'s invitation: text/calendar; method=REQUEST).')
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     due_at = models.DateTimeField(help_text="Not delivered before this (a rule's delay, working hours).")
     attempts = models.PositiveSmallIntegerField(default=0)

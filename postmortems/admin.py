@@ -4,13 +4,17 @@ Postmortem policies (per severity: required, due hours) are reference rows only 
 directly (no history, no team, nothing listens: a change applies to incidents resolved from then on).
 Factor tags are written through ``postmortems.services`` (everyone's tags only here; teams keep their
 own on /postmortems/factors/). Postmortems, their reviews, factors and timeline events, and action items are
-read-only here, with their history: they are written on their pages and through the API. Nothing but
-a policy is deleted.
+read-only here, with their history: they are written on their pages and through the API. Issue trackers
+are added, changed and removed through ``services.trackers`` (their token write-only). Nothing but a policy
+or a tracker is deleted.
 """
 
+from django import forms
 from django.contrib import admin
+from django.urls import reverse
 
 from core.admin import (
+    HistoryAdmin,
     NoDeleteMixin,
     ReadOnlyAdmin,
     ReadOnlyHistoryAdmin,
@@ -24,11 +28,15 @@ from .models import (
     ActionItem,
     ContributingFactor,
     FactorTag,
+    IssueTracker,
     Postmortem,
     PostmortemEvent,
     PostmortemPolicy,
+    ReminderDigest,
     Review,
+    ReviewMeeting,
 )
+from .services import trackers as tracker_services
 
 
 @admin.register(PostmortemPolicy)
@@ -94,6 +102,18 @@ class ReviewAdmin(ReadOnlyHistoryAdmin):
     list_select_related = ["postmortem__incident", "reviewer"]
 
 
+@admin.register(ReviewMeeting)
+class ReviewMeetingAdmin(ReadOnlyHistoryAdmin):
+    list_display = ["postmortem", "starts_at", "duration_minutes", "location", "sequence", "cancelled_at"]
+    list_select_related = ["postmortem__incident"]
+
+
+@admin.register(ReminderDigest)
+class ReminderDigestAdmin(ReadOnlyAdmin):
+    list_display = ["user", "day", "sent_at", "postmortems", "action_items"]
+    list_select_related = ["user"]
+
+
 @admin.register(ContributingFactor)
 class ContributingFactorAdmin(ReadOnlyHistoryAdmin):
     list_display = ["postmortem", "tag", "description"]
@@ -113,3 +133,64 @@ class ActionItemAdmin(ReadOnlyHistoryAdmin):
     list_filter = ["status", "priority"]
     list_select_related = ["incident", "owner"]
     search_fields = ["title", "incident__number"]
+
+
+class IssueTrackerAdminForm(forms.ModelForm):
+    """The token is write-only: never shown back; left empty on a change, the stored one is kept."""
+
+    base_url = forms.URLField(max_length=300, assume_scheme="https", label="Base URL",
+                              help_text=IssueTracker._meta.get_field("base_url").help_text or
+                              "The API root: https://api.github.com, https://gitlab.com, https://acme.atlassian.net")
+    token = forms.CharField(max_length=500, required=False,
+                            widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+                            help_text="An API token allowed to create issues in the project. Never shown again; "
+                                      "leave empty to keep the stored one.")
+
+    class Meta:
+        model = IssueTracker
+        fields = ["team", "name", "kind", "base_url", "project", "username", "token", "active"]
+
+    def clean_token(self):
+        token = self.cleaned_data["token"].strip()
+        if not token and not self.instance.pk:
+            raise forms.ValidationError("Give an API token allowed to create issues in the project.")
+        return token or self.instance.token
+
+
+@admin.register(IssueTracker)
+class IssueTrackerAdmin(HistoryAdmin):
+    """Teams keep their own on /postmortems/trackers/team/<slug>/; staff may here, through the same services."""
+
+    form = IssueTrackerAdminForm
+    list_display = ["name", "team", "kind", "project", "active", "created_at"]
+    list_filter = ["kind", "active", "team"]
+    list_select_related = ["team"]
+    search_fields = ["name", "project", "team__slug"]
+    readonly_fields = ["webhook_path", "webhook_secret", "created_at"]
+
+    def get_fields(self, request, obj=None):
+        fields = ["team", "name", "kind", "base_url", "project", "username", "token", "active"]
+        return fields if obj is None else fields + ["webhook_path", "webhook_secret", "created_at"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*self.readonly_fields, "team"] if obj is not None else self.readonly_fields
+
+    @admin.display(description="webhook URL")
+    def webhook_path(self, obj):
+        return f"{reverse('api-tracker-webhook', args=[obj.pk])} (after Vigil's address)" if obj.pk else ""
+
+    def save_model(self, request, obj, form, change):
+        fields = {name: form.cleaned_data[name] for name in tracker_services.TRACKER_FIELDS if name in form.cleaned_data}
+        with service_call():
+            if change:
+                saved = tracker_services.update_tracker(tracker=obj, by=request.user, **fields)
+            else:
+                saved = tracker_services.create_tracker(team=obj.team, by=request.user, **fields)
+        adopt(obj, saved)
+
+    def delete_model(self, request, obj):
+        tracker_services.delete_tracker(tracker=obj, by=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for tracker in queryset:
+            tracker_services.delete_tracker(tracker=tracker, by=request.user)

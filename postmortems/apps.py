@@ -15,4 +15,5 @@ class PostmortemsConfig(AppConfig):
         from .queries import unpublished_postmortem
 
         register_close_guard(unpublished_postmortem, code="postmortem_required")
-        from .views import incident  # noqa: F401 — registers the incident page's postmortem panel
+        # The incident page's panels: the postmortem (views.incident), similar past incidents (views.library).
+        from .views import incident, library  # noqa: F401

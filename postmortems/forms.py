@@ -7,7 +7,7 @@ from core.forms import local_moment
 from core.text import validate_one_line
 from incidents.forms import apply_service_errors
 
-from .models import ActionItemStatus, Priority
+from .models import ActionItemStatus, Priority, TrackerKind
 
 __all__ = ["apply_service_errors"]
 
@@ -93,7 +93,7 @@ class ActionItemForm(Form):
 class ActionItemStatusForm(Form):
     prefix_ids = "status"
 
-    status = forms.ChoiceField(choices=ActionItemStatus.choices)
+    status = forms.ChoiceField(choices=ActionItemStatus.choices, label="Change it to")
     reason = forms.CharField(label="Reason (for won't do)", required=False, max_length=2000,
                              widget=forms.Textarea(attrs={"rows": 2}))
 
@@ -136,6 +136,25 @@ class ReviewersForm(Form):
         self.fields["reviewers"].queryset = people
 
 
+class MeetingForm(Form):
+    """The review meeting: when (in the reader's zone, named in the label), how long, where, who."""
+
+    prefix_ids = "meeting"
+
+    starts_at = local_moment(label="Starts")
+    duration_minutes = forms.IntegerField(label="Minutes", min_value=15, max_value=8 * 60, initial=60)
+    location = forms.CharField(label="Where", required=False, max_length=300, validators=[validate_one_line],
+                               help_text="A room, or a video-call link.")
+    attendees = PeopleMultipleChoiceField(
+        queryset=None, label="Invite",
+        help_text="People who may see the incident; each gets a calendar invitation by e-mail.")
+
+    def __init__(self, *args, people, zone: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["starts_at"].label = f"Starts (your time, {zone})"
+        self.fields["attendees"].queryset = people
+
+
 class CloseAnywayForm(Form):
     prefix_ids = "override"
 
@@ -167,3 +186,46 @@ class PostmortemFilterForm(Form):
 def form_errors(exc: ValidationError) -> str:
     """A service's refusal as one line for a message."""
     return " ".join(exc.messages)
+
+
+class TrackerForm(Form):
+    """A team's issue tracker. The token is write-only: never shown back; left empty on an edit, it is kept."""
+
+    prefix_ids = "tracker"
+
+    name = forms.CharField(max_length=80, validators=[validate_one_line], help_text="e.g. Payments backlog")
+    kind = forms.ChoiceField(choices=TrackerKind.choices)
+    base_url = forms.URLField(label="API base URL", max_length=300, assume_scheme="https",
+                              help_text="https://api.github.com, https://gitlab.com (or your GitLab), "
+                                        "https://your-site.atlassian.net")
+    project = forms.CharField(max_length=200, validators=[validate_one_line],
+                              help_text="GitHub: owner/repository. GitLab: the project's id or group/path. "
+                                        "Jira: the project key, e.g. OPS.")
+    username = forms.CharField(label="Username", max_length=200, required=False, validators=[validate_one_line],
+                               help_text="Jira Cloud: the e-mail of the token's account. Otherwise leave empty.")
+    token = forms.CharField(max_length=500, required=False, strip=True,
+                            widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+                            help_text="An API token allowed to create issues in the project. Never shown again.")
+    active = forms.BooleanField(required=False, initial=True, label="Offer it on action items")
+
+    def __init__(self, *args, editing: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.editing = editing
+        if editing:
+            self.fields["token"].help_text = "Leave empty to keep the stored token; type a new one to replace it."
+
+    def clean_token(self):
+        token = self.cleaned_data["token"]
+        if not token and not self.editing:
+            raise ValidationError("Give an API token allowed to create issues in the project.")
+        return token
+
+
+class SendForm(Form):
+    prefix_ids = "send"
+
+    tracker = forms.ModelChoiceField(queryset=None, empty_label=None, label="Tracker")
+
+    def __init__(self, *args, trackers, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["tracker"].queryset = trackers

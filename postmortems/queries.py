@@ -33,6 +33,7 @@ from .models import (
     PostmortemPolicy,
     PostmortemStatus,
     Review,
+    ReviewMeeting,
 )
 from .models.action_item import ACTIVE_STATUSES
 
@@ -242,6 +243,11 @@ def _postmortem_events(incident: Incident) -> list[TimelineEvent]:
             summary = f"Action item {_ITEM_STATUS_WORDS.get(record.status, record.status)}: {record.title}"
             if record.status == ActionItemStatus.WONT_DO and record.wont_do_reason:
                 summary += f" — {record.wont_do_reason}"
+            elif record.history_user_id is None and record.tracker_id is not None:
+                # An issue tracker's webhook changed it: its reason names the issue ("closed in GitHub #12").
+                summary += f" — {(record.history_change_reason or '').partition(': ')[2]}"
+        elif (record.history_change_reason or "").startswith("sent to "):
+            summary = f"Action item {record.history_change_reason}: {record.title}"
         else:
             continue
         events.append(TimelineEvent(record.history_date, "action_item", record.history_user, summary,
@@ -250,6 +256,36 @@ def _postmortem_events(incident: Incident) -> list[TimelineEvent]:
 
 
 register_timeline_source(_postmortem_events)
+
+_MEETING_EVENTS = {"scheduled": "Postmortem review meeting scheduled", "moved": "Postmortem review meeting moved",
+                   "changed": "Postmortem review meeting changed", "cancelled": "Postmortem review meeting cancelled"}
+
+
+def _meeting_events(incident: Incident) -> list[TimelineEvent]:
+    """The review meeting's history (``services.meeting``): scheduled, moved, changed, cancelled."""
+    events = []
+    records = (ReviewMeeting.history.filter(postmortem__incident_id=incident.pk).select_related("history_user")
+               .order_by("history_date", "history_id"))
+    for record in records:
+        verb, _, note = (record.history_change_reason or "").partition(": ")
+        if verb not in _MEETING_EVENTS:
+            continue
+        events.append(TimelineEvent(record.history_date, "postmortem", record.history_user,
+                                    f"{_MEETING_EVENTS[verb]}: {note}" if note else _MEETING_EVENTS[verb],
+                                    {"postmortem": record.postmortem_id, "event": f"meeting_{verb}",
+                                     "meeting": str(record.uid), "starts_at": _iso(record.starts_at),
+                                     "duration_minutes": record.duration_minutes, "sequence": record.sequence}))
+    return events
+
+
+register_timeline_source(_meeting_events)
+
+
+def meeting_of(postmortem: Postmortem) -> ReviewMeeting | None:
+    """The postmortem's review meeting (scheduled or cancelled) with its organizer and attendees, or None:
+    two queries."""
+    return (ReviewMeeting.objects.filter(postmortem=postmortem).select_related("organizer")
+            .prefetch_related("attendees").first())
 
 
 # --- Summaries for pages -------------------------------------------------------------

@@ -4,10 +4,12 @@ Connected in ``PostmortemsConfig.ready``. Every incident signal is sent inside t
 the change, so a postmortem made here commits, or rolls back, with the resolution.
 """
 
+from django.db.models.signals import post_save
 from django.dispatch import receiver
 
 from incidents import signals
 
+from .library import SEARCHED_FIELDS, keep_search_document
 from .models import Postmortem
 from .services import ensure_postmortem, refresh_from_incident, sync_requirement
 from .services.postmortem import PREFILLED
@@ -29,3 +31,12 @@ def _follow_incident(sender, incident, by, changed, now=None, **kwargs):
         untouched = Postmortem.objects.filter(incident=incident, edited_at__isnull=True).first()
         if untouched is not None:
             refresh_from_incident(postmortem=untouched, now=now)
+    if "title" in changed:
+        keep_search_document(Postmortem.objects.filter(incident=incident))
+
+
+@receiver(post_save, sender=Postmortem, dispatch_uid="postmortems.search_document")
+def _keep_search_document(sender, instance, created, update_fields=None, **kwargs):
+    # Every writer saves through a service; a save of other fields (a transition, the version) keeps it.
+    if created or update_fields is None or SEARCHED_FIELDS & set(update_fields):
+        keep_search_document(Postmortem.objects.filter(pk=instance.pk))

@@ -1,4 +1,4 @@
-"""Ingest endpoints: PagerDuty Events v2, Alertmanager, generic webhook, heartbeats.
+"""Ingest endpoints: PagerDuty Events v2, Alertmanager, Opsgenie Alert API, generic webhook, heartbeats.
 
 Plain Django views, not DRF: the callers are monitoring systems with their
 own integration keys (no user authentication, no CSRF, no content
@@ -11,6 +11,9 @@ know are accepted, kept on the alerts and counted per integration
 (``vigil_ingest_unknown_fields_total``).
 """
 
+import re
+import time
+import uuid
 from contextlib import contextmanager
 
 from django.http import JsonResponse
@@ -23,7 +26,13 @@ from core.text import check_json_bytes, loads
 from .. import ratelimit
 from ..metrics import count_event, count_unknown_fields
 from ..models import IntegrationKind
-from ..parsing import parse_alertmanager, parse_events_v2, parse_webhook
+from ..parsing import (
+    parse_alertmanager,
+    parse_events_v2,
+    parse_opsgenie_action,
+    parse_opsgenie_create,
+    parse_webhook,
+)
 from ..queries import integration_for_key
 from ..services.ingest import ingest_event, ingest_events, ping_heartbeat
 
@@ -54,8 +63,9 @@ def _api_error(status: int, detail: str, code: str, outcome: str = "invalid", **
     return Refused(status, {"detail": detail, "code": code, **extra}, outcome=outcome)
 
 
-def _read_json(request, error):
-    """The body as JSON, refusing more than 512 KiB without reading it all."""
+def _read_json(request, error, *, empty=None):
+    """The body as JSON, refusing more than 512 KiB without reading it all; ``empty`` if there is none and
+    it is not None."""
     try:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
@@ -66,6 +76,8 @@ def _read_json(request, error):
     body = request.read(MAX_BODY_BYTES + 1)
     if len(body) > MAX_BODY_BYTES:
         raise error(413, too_large, "too_large", outcome="too_large")
+    if empty is not None and not body.strip():
+        return empty
     try:
         data = loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
@@ -225,6 +237,77 @@ def _webhook_success(outcome) -> dict:
             "incident": outcome.incident.number if outcome.incident else None}
 
 
+def _og_error(status: int, message: str, code: str = "", outcome: str = "invalid", **extra) -> Refused:
+    """An error as Opsgenie shapes it: ``{"message", …}``; ``_opsgenie`` adds ``took`` and ``requestId``."""
+    return Refused(status, {"message": message, **extra}, outcome=outcome)
+
+
+def _og_429(retry):
+    return _og_error(429, f"Too many requests for this integration; retry in {retry} s.")
+
+
+def _og_invalid(errors) -> Refused:
+    """422 as Opsgenie answers it: the first problem in ``message``, every one under its field in ``errors``."""
+    by_field: dict[str, str] = {}
+    for error in errors:
+        field = re.match(r"'([^']+)'", error)
+        by_field.setdefault(field.group(1) if field else "body", error)
+    return _og_error(422, f"Request body is not processable: {errors[0]}", errors=by_field)
+
+
+def _genie_key(request) -> str:
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    scheme, _, credentials = header.partition(" ")
+    return credentials.strip() if scheme.lower() == "geniekey" else ""
+
+
+def _opsgenie(action: str):
+    """Opsgenie's Create (``trigger``), Close (``resolve``) or Acknowledge Alert, answered as Opsgenie does:
+    202 ``{"result": "Request will be processed", "took", "requestId"}``; every error carries ``took`` and
+    ``requestId`` too. Unlike Opsgenie's, the 202 comes after the commit, and a close or acknowledge of an
+    alias with no open incident is accepted and does nothing (Opsgenie would fail it later, in its logs)."""
+
+    def handler(request, identifier=None):
+        started, request_id = time.monotonic(), str(uuid.uuid4())
+        try:
+            integration_id, outcome = _opsgenie_event(request, action, identifier, request_id)
+        except Refused as refused:
+            refused.body.update(took=_took(started), requestId=request_id)
+            raise
+        body = {"result": "Request will be processed", "took": _took(started), "requestId": request_id}
+        return integration_id, 202, body, [outcome.result]
+
+    return handler
+
+
+def _took(started: float) -> float:
+    return round(time.monotonic() - started, 3)
+
+
+def _opsgenie_event(request, action, identifier, request_id):
+    _only(request, ["POST"])
+    now = timezone.now()
+    integration = integration_for_key(_genie_key(request))
+    if integration is None:
+        raise Refused(401, {"message": "Could not authenticate: send the opsgenie integration's key as "
+                                       "Authorization: GenieKey <key>."},
+                      {"WWW-Authenticate": 'GenieKey realm="vigil"'}, outcome="unknown_key")
+    with _counted_against(integration.pk):
+        _admit(integration, IntegrationKind.OPSGENIE, now, _og_error, _og_429)
+        if action == "trigger":
+            event, errors = parse_opsgenie_create(_read_json(request, _og_error), request_id)
+        else:
+            event, errors = parse_opsgenie_action(
+                _read_json(request, _og_error, empty={}), action=action, identifier=identifier,
+                identifier_type=request.GET.get("identifierType"),
+            )
+        if errors:
+            raise _og_invalid(errors)
+        outcome = ingest_event(integration=integration, event=event, now=now)
+    count_unknown_fields(integration.pk, IntegrationKind.OPSGENIE, errors.unknown)
+    return integration.pk, outcome
+
+
 def _heartbeat(request, key=None):
     _only(request, ["GET", "POST", "HEAD"])
     now = timezone.now()
@@ -238,6 +321,9 @@ events_v2_view = _respond("events_v2", _events_v2)
 alertmanager_view = _respond("alertmanager", _alertmanager)
 webhook_view = _respond("webhook", _webhook)
 heartbeat_view = _respond("heartbeat", _heartbeat)
+opsgenie_create_view = _respond("opsgenie", _opsgenie("trigger"))
+opsgenie_close_view = _respond("opsgenie", _opsgenie("resolve"))
+opsgenie_acknowledge_view = _respond("opsgenie", _opsgenie("acknowledge"))
 
 
 urlpatterns = [

@@ -34,6 +34,8 @@ def ingest_url(integration: Integration, key: str = "<key>", *, request=None) ->
         IntegrationKind.ALERTMANAGER: f"{base}/api/v1/integrations/alertmanager/",
         IntegrationKind.WEBHOOK: f"{base}/api/v1/integrations/webhook/{key}/",
         IntegrationKind.HEARTBEAT: f"{base}/api/v1/heartbeats/{key}/",
+        # Grafana's "Alert API URL"; Alertmanager's api_url is the site's root (it appends v2/alerts).
+        IntegrationKind.OPSGENIE: f"{base}/v2/alerts",
     }[integration.kind]
 
 
@@ -103,7 +105,7 @@ class IntegrationWithKeySerializer(IntegrationSerializer):
 @extend_schema_view(
     get=extend_schema(parameters=[
         OpenApiParameter("service", str, description="A service's slug: only its integrations."),
-        OpenApiParameter("kind", str, description="events_v2, alertmanager, webhook or heartbeat: only those."),
+        OpenApiParameter("kind", str, description="events_v2, alertmanager, webhook, heartbeat or opsgenie: only those."),
     ]),
     post=extend_schema(request=IntegrationSerializer, responses={201: IntegrationWithKeySerializer}),
 )

@@ -12,7 +12,7 @@ from core.instants import PATTERN as INSTANT_PATTERN
 from core.text import NON_BLANK_PATTERN
 
 from ..models import PAYLOAD_SEVERITIES
-from ..parsing import EVENT_ACTIONS
+from ..parsing import EVENT_ACTIONS, OPSGENIE_PRIORITIES
 
 TAG = "alert ingestion"
 
@@ -103,9 +103,30 @@ WEBHOOK = {**_object({
      "required": ["status", "dedup_key"]},
 ]}
 
+# Opsgenie's Create Alert; responders, visibleTo and actions are accepted as sent and not acted on.
+OPSGENIE_CREATE = _object({
+    "message": _text(130, required=True, description="The alert's title (the incident's, if it opens one)."),
+    "alias": _text(512, description="The dedup key; without one every create is a new alert."),
+    "description": _text(15_000),
+    "priority": {"type": "string", "enum": [*OPSGENIE_PRIORITIES, ""],
+                 "description": "P1→SEV1, P2→SEV2, P3 (the default)→SEV3, P4 and P5→SEV4, through the "
+                                "integration's severity map (P1 critical, P2 error, P3 warning, P4/P5 info); empty is P3."},
+    "tags": {"type": "array", "items": _STRING},
+    "details": {"type": "object", "additionalProperties": True},
+    "entity": _text(512), "source": _text(255), "user": _text(100), "note": _text(25_000),
+    "responders": _AS_SENT, "visibleTo": _AS_SENT, "actions": _AS_SENT,
+}, required=["message"])
+OPSGENIE_ACTION = _object({"user": _text(100), "source": _text(100), "note": _text(25_000)})
+
 _API_ERROR = _object({"detail": _STRING, "code": _STRING}, ["detail", "code"])
 _PD_ERROR = _object({"status": {**_STRING, "example": "invalid event"}, "message": _STRING,
                      "errors": {"type": "array", "items": _STRING}}, ["status", "message"])
+
+
+_OG_ERROR = _object({"message": _STRING, "took": {"type": "number"}, "requestId": _STRING,
+                     "errors": {"type": "object", "additionalProperties": _STRING,
+                                "description": "422: each problem under the field it is about."}},
+                    ["message", "took", "requestId"])
 
 
 def _json(schema: dict, description: str) -> dict:
@@ -114,6 +135,7 @@ def _json(schema: dict, description: str) -> dict:
 
 def _errors(shape: dict, *codes: str) -> dict:
     words = {"400": "Invalid: each error names the field and what to send.", "401": "No or unknown key.",
+             "422": "Opsgenie's 400: each error names the field and what to send.",
              "403": "The integration is disabled, or the key is of another kind.", "404": "No integration has this key.",
              "413": "The body is over 512 KiB.", "429": "Too many events; see Retry-After."}
     return {code: _json(shape, words[code]) for code in codes}
@@ -135,6 +157,28 @@ _EVENTS_V2_OPERATION = _operation(
     _errors(_PD_ERROR, "400", "403", "413", "429"),
 )
 
+_OG_ACCEPTED = ("202", _object({"result": {**_STRING, "example": "Request will be processed"},
+                                 "took": {"type": "number"}, "requestId": {**_STRING, "format": "uuid"}},
+                                ["result", "took", "requestId"]))
+_OG_IDENTIFIER = [
+    {"name": "identifier", "in": "path", "required": True, "schema": _STRING,
+     "description": "The alert's alias, or (identifierType=id) the requestId answered to a create without one."},
+    {"name": "identifierType", "in": "query", "required": False,
+     "schema": {"type": "string", "enum": ["alias", "id"], "default": "id"},
+     "description": "alias, or id (Opsgenie's default: a requestId Vigil answered). Opsgenie's tiny ids are "
+                    "refused (422): Vigil has none."},
+]
+
+
+def _opsgenie_operation(summary: str, description: str, body: dict, operation_id: str, **extra) -> dict:
+    operation = _operation(summary, "Opsgenie Alert API compatible, header Authorization: GenieKey <opsgenie "
+                           f"integration key>. {description}", body, _OG_ACCEPTED,
+                           _errors(_OG_ERROR, "400", "401", "403", "413", "422", "429"),
+                           operationId=operation_id, security=[{"genieKey": []}], **extra)
+    operation["requestBody"]["required"] = operation_id == "opsgenie_create"
+    return operation
+
+
 PATHS = {
     "/v2/enqueue": {"post": {**_EVENTS_V2_OPERATION, "operationId": "events_v2_enqueue"}},
     "/api/v1/events/": {"post": {**_EVENTS_V2_OPERATION, "operationId": "events_v2"}},
@@ -154,6 +198,15 @@ PATHS = {
         _errors(_API_ERROR, "400", "403", "404", "413", "429"),
         operationId="ingest_webhook", parameters=_KEY_IN_PATH,
     )},
+    "/v2/alerts": {"post": _opsgenie_operation(
+        "Opsgenie: create alert", "The alias is the dedup key: an open incident with it is joined (its alert "
+        "refreshed), else one opens.", OPSGENIE_CREATE, "opsgenie_create")},
+    "/v2/alerts/{identifier}/close": {"post": _opsgenie_operation(
+        "Opsgenie: close alert", "Resolves the alias's open incident; accepted, doing nothing, when there is none.",
+        OPSGENIE_ACTION, "opsgenie_close", parameters=_OG_IDENTIFIER)},
+    "/v2/alerts/{identifier}/acknowledge": {"post": _opsgenie_operation(
+        "Opsgenie: acknowledge alert", "Acknowledges the alias's open incident if it is triggered.",
+        OPSGENIE_ACTION, "opsgenie_acknowledge", parameters=_OG_IDENTIFIER)},
     "/api/v1/heartbeats/{key}/": {method: _operation(
         "Heartbeat ping", "A heartbeat missing past its interval plus grace opens an incident; the next ping "
         "resolves it.", None, ("200", _object({"status": _STRING, "resolved": {"type": "boolean"}})),
@@ -169,4 +222,6 @@ def add_ingest_paths(result, generator, request, public):
     schemes = result.setdefault("components", {}).setdefault("securitySchemes", {})
     schemes["integrationKey"] = {"type": "http", "scheme": "bearer",
                                  "description": "An alertmanager integration's key."}
+    schemes["genieKey"] = {"type": "apiKey", "in": "header", "name": "Authorization",
+                           "description": "GenieKey <an opsgenie integration's key>."}
     return result

@@ -67,6 +67,8 @@ class AlertEvent:
     ``upsert`` means one alert per dedup key (Alertmanager fingerprints): a
     repeated firing alert updates the alert instead of adding one.
     ``unknown_fields`` are the parts of the body Vigil does not know, kept on the alert.
+    ``note`` is the sender's word on an acknowledge or resolve (Opsgenie's
+    ``user`` and ``note``), added to the incident's change reason.
     """
 
     action: str  # trigger | acknowledge | resolve
@@ -89,6 +91,7 @@ class AlertEvent:
     started_at: datetime | None = None
     ended_at: datetime | None = None
     upsert: bool = False
+    note: str = ""
 
     def __post_init__(self):
         self.group_key = self.group_key or self.dedup_key
@@ -346,9 +349,15 @@ def _acknowledge(integration: Integration, group_key: str, event: AlertEvent, no
     if group is None or group.incident.status != "triggered":
         return Outcome("ignored", event.dedup_key, group.incident if group else None)
     incident = acknowledge_incident(
-        incident=group.incident, by=None, note=f"Acknowledged by {integration.name}", now=now
+        incident=group.incident, by=None, note=_reason("Acknowledged", integration, [event]), now=now
     )
     return Outcome("acknowledged", event.dedup_key, incident)
+
+
+def _reason(done: str, integration: Integration, events: list[AlertEvent]) -> str:
+    """The change reason of a transition the integration made, with the sender's note if it gave one."""
+    note = next((event.note for event in events if event.note), "")
+    return f"{done} by {integration.name}" + (f": {note}" if note else "")
 
 
 def _resolve_alerts(alerts, ended: dict[str, datetime], default: datetime) -> int:
@@ -366,7 +375,7 @@ def _resolve_alerts(alerts, ended: dict[str, datetime], default: datetime) -> in
 def _resolve(integration: Integration, group_key: str, events: list[AlertEvent], now: datetime) -> list[Outcome]:
     """Resolve the events' alerts, then their incident if nothing of it fires any more.
 
-    An event that is not an ``upsert`` (Events v2, webhook, heartbeat)
+    An event that is not an ``upsert`` (Events v2, webhook, heartbeat, an Opsgenie close)
     resolves its key's incident and all of its alerts. Upserts (Alertmanager)
     resolve their own alert; the incident follows once all of its alerts have
     resolved, if the integration auto-resolves. An alert that fired during a
@@ -392,7 +401,7 @@ def _resolve(integration: Integration, group_key: str, events: list[AlertEvent],
                    or Alert.objects.filter(incident=incident, status=AlertStatus.FIRING).exists()):
         return [Outcome("resolved", event.dedup_key, incident) for event in events]
     if incident.is_open:
-        incident = resolve_incident(incident=incident, by=None, note=f"Resolved by {integration.name}", now=now)
+        incident = resolve_incident(incident=incident, by=None, note=_reason("Resolved", integration, events), now=now)
     _close(group, now)
     return [Outcome("resolved", event.dedup_key, incident) for event in events]
 

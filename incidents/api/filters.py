@@ -9,7 +9,7 @@ import django_filters as filters
 from core.forms import InstantField
 from oncall.models import Team
 
-from ..models import Incident, IncidentStatus, Service, Severity
+from ..models import Category, Incident, IncidentStatus, Service, Severity
 
 
 def _visible_teams(request):
@@ -54,6 +54,13 @@ class IncidentFilter(filters.FilterSet):
         help_text="Slug of an affected service.",
         error_messages={"invalid_choice": "Unknown service %(value)s; use the slug of a service of your teams."},
     )
+    category = ChoiceInFilter(
+        choices=Category.choices, help_text="One category or several separated by commas, e.g. outage,degradation.",
+    )
+    exclude_category = ChoiceInFilter(
+        field_name="category", choices=Category.choices, exclude=True,
+        help_text="Categories left out, separated by commas (drills, tests).",
+    )
     created_after = InstantFilter(
         field_name="created_at", lookup_expr="gte", error_messages={"invalid": BAD_TIME},
         help_text="ISO 8601 date or time, e.g. 2026-01-31T09:00:00Z (inclusive).",
@@ -66,7 +73,8 @@ class IncidentFilter(filters.FilterSet):
 
     class Meta:
         model = Incident
-        fields = ["status", "severity", "team", "service", "created_after", "created_before", "q"]
+        fields = ["status", "severity", "team", "service", "category", "exclude_category", "created_after",
+                  "created_before", "q"]
 
     def search(self, queryset, name, value):
         return queryset.search(value)  # the list page's search too

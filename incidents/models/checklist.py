@@ -21,6 +21,7 @@ class ChecklistAuto(models.TextChoices):
     COMMANDER = "commander", "A commander is assigned"
     STATUS_PAGE = "status_page", "A public status update is posted"
     RESOLUTION = "resolution", "The incident is resolved"
+    POSTMORTEM = "postmortem", "Its postmortem's review meeting is scheduled"
 
 
 class ChecklistTemplate(models.Model):

@@ -2,14 +2,12 @@
 
 from datetime import timedelta
 
-import markdown
-import nh3
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.utils.safestring import mark_safe
 
 from core.history import HistoricalRecords
+from core.markup import markdown_html
 from core.text import validate_one_line
 from oncall.models import EscalationPolicy, Team
 
@@ -65,8 +63,7 @@ class Service(models.Model):
     @property
     def runbook_html(self) -> str:
         """The Markdown runbook as HTML, sanitised: no scripts, no event handlers."""
-        html = markdown.markdown(self.runbook, extensions=["fenced_code", "tables"])
-        return mark_safe(nh3.clean(html, link_rel="noopener noreferrer nofollow"))  # noqa: S308
+        return markdown_html(self.runbook)
 
 
 class SeverityPolicy(models.Model):

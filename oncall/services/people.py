@@ -19,8 +19,9 @@ from ..queries import UNKNOWN_MEMBER, addable_members
 @transaction.atomic
 def create_user(*, username: str, email: str = "", full_name: str = "", timezone: str = "UTC",
                 password: str | None = None, is_staff: bool = False, is_superuser: bool = False,
-                slack_user_id: str = "", by=None, site_url: str | None = None) -> User:
-    """Create a person. Without a password, one with an e-mail address is invited to set one.
+                slack_user_id: str = "", by=None, site_url: str | None = None, invite: bool = True) -> User:
+    """Create a person. Without a password, one with an e-mail address is invited to set one
+    (unless ``invite`` is False: an imported person is invited later, by staff).
 
     The invitation (sent after the commit) links to a set-password page whose
     token expires after ``PASSWORD_RESET_TIMEOUT`` and stops working once a
@@ -36,7 +37,7 @@ def create_user(*, username: str, email: str = "", full_name: str = "", timezone
     else:
         user.set_unusable_password()
     user.save()
-    if not password and user.email:
+    if not password and user.email and invite:
         transaction.on_commit(lambda: send_invitation(user=user, by=by, site_url=site_url))
     return user
 

@@ -128,12 +128,15 @@ def page_people(*, users, urgency: str, incident, subject: str, body, now: datet
 
 
 def message(*, user, method: ContactMethod, kind: str, subject: str, body: str, incident=None,
-            now: datetime | None = None) -> Notification:
-    """One message through one given method (tests, verification codes, hand-offs); delivery queued on commit."""
+            attachments: list[dict] | None = None, now: datetime | None = None) -> Notification:
+    """One message through one given method (tests, verification codes, hand-offs); delivery queued on commit.
+
+    ``attachments`` (e-mail only): ``[{"filename", "content_type", "content"}]``, text content."""
     now = now or timezone.now()
     row = Notification.objects.create(
         kind=kind, user=user, contact_method=method, channel=method.kind, address=method.address,
-        incident=incident, subject=subject[:255], body=body, due_at=now, next_attempt_at=now, created_at=now,
+        incident=incident, subject=subject[:255], body=body, attachments=attachments or [], due_at=now,
+        next_attempt_at=now, created_at=now,
     )
     queue_delivery([row], now=now)
     return row
@@ -167,15 +170,17 @@ def message_addresses(*, channel: str, kind: str, messages: list[dict], incident
     return created
 
 
-def email_person(*, user, kind: str, subject: str, body: str, incident=None,
+def email_person(*, user, kind: str, subject: str, body: str, incident=None, attachments: list[dict] | None = None,
                  now: datetime | None = None) -> Notification | None:
-    """An e-mail to a person's account address, as a notification (``oncall``'s hand-offs, reminders, swaps)."""
+    """An e-mail to a person's account address, as a notification (``oncall``'s hand-offs, reminders, swaps;
+    ``postmortems``' meeting invitations, with the .ics in ``attachments``, and reminder digests)."""
     now = now or timezone.now()
     if not user.email:
         return None
     method = ContactMethod.objects.filter(user=user, kind="email", address=user.email).first() \
         or ensure_default_contact(user)
-    return message(user=user, method=method, kind=kind, subject=subject, body=body, incident=incident, now=now)
+    return message(user=user, method=method, kind=kind, subject=subject, body=body, incident=incident,
+                   attachments=attachments, now=now)
 
 
 # Set by the ``advance`` task: the pages a step owes now are sent by that task itself once its

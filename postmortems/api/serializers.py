@@ -5,6 +5,8 @@ action items by id, factor tags by name. A reference is looked up among what the
 unknown one and another team's get the same 400.
 """
 
+from datetime import datetime
+
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -15,10 +17,19 @@ from core.text import validate_one_line
 from incidents.api.serializers import SlugRefField, UsernameField
 from incidents.models import Incident
 
-from ..models import ActionItem, ActionItemStatus, Postmortem, PostmortemEvent, Priority
+from ..invitations import ends_at
+from ..models import (
+    ActionItem,
+    ActionItemStatus,
+    Postmortem,
+    PostmortemEvent,
+    Priority,
+    ReviewMeeting,
+)
 from ..models.postmortem import TRANSITIONS
-from ..queries import is_overdue, postmortem_of
+from ..queries import is_overdue, meeting_of, postmortem_of
 from ..services import allowed_statuses, allowed_transitions
+from ..services.meeting import MAX_MINUTES, MIN_MINUTES
 
 DURATIONS = {
     "type": "object",
@@ -134,14 +145,56 @@ class PostmortemSerializer(serializers.ModelSerializer):
         return allowed_transitions(postmortem, request.user if request else None)
 
 
+class MeetingSerializer(serializers.ModelSerializer):
+    """The review meeting; ``uid`` and ``sequence`` are its calendar event's UID and SEQUENCE."""
+
+    ends_at = serializers.SerializerMethodField()
+    organizer = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    attendees = serializers.SlugRelatedField(slug_field="username", many=True, read_only=True)
+    cancelled = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ReviewMeeting
+        fields = ["uid", "starts_at", "ends_at", "duration_minutes", "location", "organizer", "attendees",
+                  "sequence", "cancelled", "cancelled_at", "created_at", "updated_at"]
+        read_only_fields = fields
+
+    def get_ends_at(self, meeting) -> datetime:
+        return serializers.DateTimeField().to_representation(ends_at(meeting))
+
+    def get_cancelled(self, meeting) -> bool:
+        return meeting.cancelled_at is not None
+
+
 class PostmortemDetailSerializer(PostmortemSerializer):
     timeline = EventSerializer(source="events", many=True, read_only=True,
                                help_text="The incident's events copied into it, and any written in; key ones "
                                          "tell the story (PATCH key_events).")
+    meeting = serializers.SerializerMethodField(
+        help_text="The review meeting (null: none yet); POST or DELETE /api/v1/postmortems/{id}/meeting/.")
 
     class Meta(PostmortemSerializer.Meta):
-        fields = [*PostmortemSerializer.Meta.fields, "timeline"]
+        fields = [*PostmortemSerializer.Meta.fields, "timeline", "meeting"]
         read_only_fields = fields
+
+    @extend_schema_field(MeetingSerializer(allow_null=True))
+    def get_meeting(self, postmortem) -> dict | None:
+        meeting = meeting_of(postmortem)
+        return MeetingSerializer(meeting).data if meeting is not None else None
+
+
+class MeetingScheduleSerializer(JSONTypes, serializers.Serializer):
+    """Schedule the review meeting, or move or change it: a field left out keeps the scheduled meeting's value."""
+
+    starts_at = serializers.DateTimeField(required=False, help_text="When it starts: in the future, with an offset.")
+    duration_minutes = serializers.IntegerField(required=False, min_value=MIN_MINUTES, max_value=MAX_MINUTES,
+                                                help_text="How long (default 60).")
+    location = serializers.CharField(required=False, allow_blank=True, max_length=300,
+                                     validators=[validate_one_line], help_text="A room, or a video-call link.")
+    attendees = serializers.ListField(
+        child=UsernameField(), required=False, allow_empty=False, max_length=200,
+        help_text="Usernames of people who may see the incident (its team, its responders, staff); each is "
+                  "e-mailed the calendar invitation.")
 
 
 class PostmortemFieldsSerializer(JSONTypes, serializers.Serializer):
@@ -206,12 +259,16 @@ class ActionItemSerializer(serializers.ModelSerializer):
     created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     overdue = serializers.SerializerMethodField(help_text="Open or in progress, and past its due time.")
     allowed_statuses = serializers.SerializerMethodField(help_text="The statuses a PATCH may move it to now.")
+    tracker = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True,
+                                                 help_text="The issue tracker it was sent to (POST …/send/).")
+    external_key = serializers.CharField(read_only=True, help_text="Its issue there: a number, or a Jira key.")
+    external_url = serializers.CharField(read_only=True, help_text="Its issue's address; empty until sent.")
 
     class Meta:
         model = ActionItem
         fields = ["id", "postmortem", "incident", "title", "owner", "due_at", "priority", "success_criteria",
                   "status", "wont_do_reason", "overdue", "allowed_statuses", "closed_at", "created_by",
-                  "created_at", "updated_at"]
+                  "created_at", "updated_at", "tracker", "external_key", "external_url"]
         read_only_fields = fields
 
     def get_postmortem(self, item) -> int | None:
@@ -256,3 +313,10 @@ class ActionItemUpdateSerializer(ActionItemFieldsSerializer):
                                                "409 with the allowed ones when it cannot move there.")
     wont_do_reason = serializers.CharField(required=False, allow_blank=True, max_length=2000,
                                            help_text="Why it won't be done: required to set wont_do.")
+
+
+class ActionItemSendSerializer(JSONTypes, serializers.Serializer):
+    """Send an action item to an issue tracker of its incident's team (once)."""
+
+    tracker = serializers.IntegerField(min_value=1, max_value=MAX_ID,
+                                       help_text="The tracker's id (its team's page lists them).")

@@ -16,37 +16,46 @@ from drf_spectacular.utils import (
     extend_schema_view,
 )
 from rest_framework import generics, status
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import APIException, NotFound, ValidationError
 from rest_framework.response import Response
 
 from config.api import Conflict
 from core.ids import parse_id
+from core.links import site_url
+from incidents.models import Category, Severity
 from oncall.models import User
 
-from ..models import ActionItemStatus, PostmortemStatus
+from ..library import filtered, search
+from ..models import ActionItemStatus, IssueTracker, PostmortemStatus
 from ..models.postmortem import TRANSITIONS
 from ..queries import (
     action_items_for,
     assignable_people,
     factor_tags_for,
     in_list_order,
+    meeting_of,
     postmortems_for,
     postmortems_in_full,
     sort_action_items,
 )
 from ..services import (
     PostmortemConflict,
+    cancel_meeting,
     create_action_item,
+    schedule_meeting,
     set_action_item_status,
     start_postmortem,
     transition_postmortem,
     update_action_item,
     update_postmortem,
 )
+from ..services.trackers import TrackerError, send_action_item
 from .serializers import (
     ActionItemCreateSerializer,
+    ActionItemSendSerializer,
     ActionItemSerializer,
     ActionItemUpdateSerializer,
+    MeetingScheduleSerializer,
     PostmortemCreateSerializer,
     PostmortemDetailSerializer,
     PostmortemSerializer,
@@ -96,7 +105,16 @@ LIST_FILTERS = [
     OpenApiParameter("owner", str, description="A username: the postmortems they own."),
     OpenApiParameter("team", str, description="A team's slug: the postmortems of its incidents."),
     OpenApiParameter("overdue", bool, description="true: only those not published and past due."),
+    OpenApiParameter("q", str, description="Words to search for (up to 200 characters), as in a web search: "
+                                          "\"a phrase\", -word, or. On PostgreSQL the best match comes first (title, "
+                                          "summary and root cause count most); on SQLite every word must appear, "
+                                          "newest first."),
+    OpenApiParameter("service", str, description="A service's slug: postmortems of incidents that touched it."),
+    OpenApiParameter("category", str, enum=Category.values, description="Only incidents of this category."),
+    OpenApiParameter("severity", str, description="A severity's name, e.g. SEV1."),
+    OpenApiParameter("factor", str, description="A contributing-factor tag's name (any case): postmortems naming it."),
 ]
+MAX_QUERY = 200
 
 
 @extend_schema_view(
@@ -121,11 +139,18 @@ class PostmortemList(generics.ListCreateAPIView):
             qs = qs.filter(status=state)
         if owner := params.get("owner"):
             qs = qs.filter(owner__username=owner)
-        if team := params.get("team"):
-            qs = qs.filter(incident__team__slug=team)
         if _flag(params.get("overdue")):
             qs = qs.overdue(timezone.now())
-        return in_list_order(qs)
+        category, severity, q = params.get("category", ""), params.get("severity", ""), params.get("q", "")
+        if category and category not in Category.values:
+            raise ValidationError({"category": [f"Unknown category {category!r}; use {', '.join(Category.values)}."]})
+        if severity and not Severity.objects.filter(name=severity).exists():
+            raise ValidationError({"severity": [f"Unknown severity {severity!r}; give a name such as SEV1."]})
+        if len(q) > MAX_QUERY:
+            raise ValidationError({"q": [f"Give at most {MAX_QUERY} characters to search for."]})
+        qs = filtered(qs, team=params.get("team", ""), service=params.get("service", ""), category=category,
+                      severity=severity, factor=params.get("factor", ""))
+        return search(qs, q) if q.strip() else in_list_order(qs)
 
     def get_serializer_context(self):
         return {**super().get_serializer_context(), "now": timezone.now()}
@@ -199,6 +224,54 @@ class PostmortemTransition(generics.GenericAPIView):
         try:
             postmortem = transition_postmortem(postmortem=postmortem, transition=transition, by=request.user,
                                                note=data.validated_data.get("note", ""))
+        except PostmortemConflict as exc:
+            raise _conflict(exc) from exc
+        return _postmortem_answer(request, postmortem)
+
+
+@extend_schema_view(
+    post=extend_schema(
+        operation_id="v1_postmortems_meeting_schedule", summary="Schedule the review meeting, or move it",
+        description="Each attendee is e-mailed a calendar invitation (.ics, METHOD:REQUEST); moving it sends the "
+                    "same event (uid) with sequence + 1, and a cancellation to anyone no longer invited. Fields "
+                    "left out keep the scheduled meeting's values. 400 for a time in the past or an attendee who "
+                    "may not see the incident.",
+        parameters=[ID], request=MeetingScheduleSerializer, responses={200: PostmortemDetailSerializer}),
+    delete=extend_schema(
+        operation_id="v1_postmortems_meeting_cancel", summary="Cancel the review meeting",
+        description="Every attendee is e-mailed the event's cancellation (METHOD:CANCEL). 409 "
+                    "meeting_not_scheduled when there is none, meeting_over once it has taken place.",
+        parameters=[ID], request=None, responses={200: PostmortemDetailSerializer, 409: CONFLICT}),
+)
+class PostmortemMeeting(generics.GenericAPIView):
+    serializer_class = MeetingScheduleSerializer
+    filter_backends: list = []
+
+    def post(self, request, pk):
+        postmortem = _find_postmortem(request, pk)
+        data = MeetingScheduleSerializer(data=request.data, context={
+            "request": request, "users": User.objects.filter(is_active=True)})
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        current = meeting_of(postmortem)
+        if current is not None and current.cancelled_at is None:  # a move: what is left out stays
+            fields.setdefault("starts_at", current.starts_at)
+            fields.setdefault("duration_minutes", current.duration_minutes)
+            fields.setdefault("location", current.location)
+            fields.setdefault("attendees", list(current.attendees.all()))
+        missing = [name for name in ("starts_at", "attendees") if name not in fields]
+        if missing:
+            raise ValidationError({name: ["This field is required to schedule the meeting."] for name in missing})
+        try:
+            schedule_meeting(postmortem=postmortem, by=request.user, **fields)
+        except PostmortemConflict as exc:
+            raise _conflict(exc) from exc
+        return _postmortem_answer(request, postmortem)
+
+    def delete(self, request, pk):
+        postmortem = _find_postmortem(request, pk)
+        try:
+            cancel_meeting(postmortem=postmortem, by=request.user)
         except PostmortemConflict as exc:
             raise _conflict(exc) from exc
         return _postmortem_answer(request, postmortem)
@@ -312,3 +385,39 @@ class ActionItemDetail(generics.GenericAPIView):
             raise _conflict(exc) from exc
         return _item_answer(request, item)
 
+
+class TrackerFailed(APIException):
+    """502: the issue tracker refused or did not answer; the detail is its reason, and nothing was saved."""
+
+    status_code = status.HTTP_502_BAD_GATEWAY
+    default_code = "tracker_error"
+
+
+@extend_schema_view(post=extend_schema(
+    summary="Send an action item to an issue tracker of its incident's team, as a new issue (once)",
+    parameters=[ID], request=ActionItemSendSerializer,
+    responses={200: ActionItemSerializer,
+               409: OpenApiResponse(description="Sent already: `code` already_sent, with its `external_url`."),
+               502: OpenApiResponse(description="The tracker refused or did not answer (`code` tracker_error, its "
+                                                "reason in `detail`); nothing was saved.")},
+))
+class ActionItemSend(generics.GenericAPIView):
+    serializer_class = ActionItemSerializer
+    filter_backends: list = []
+
+    def post(self, request, pk):
+        item = _find_item(request, pk)
+        data = ActionItemSendSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        tracker_id = data.validated_data["tracker"]
+        tracker = IssueTracker.objects.filter(pk=tracker_id, team=item.incident.team_id, active=True).first()
+        if tracker is None:
+            raise ValidationError({"tracker": [f"Unknown tracker {tracker_id}; give the id of an active issue "
+                                               f"tracker of team {item.incident.team.slug}."]})
+        try:
+            item = send_action_item(item=item, tracker=tracker, by=request.user, site=site_url(request))
+        except PostmortemConflict as exc:
+            raise _conflict(exc) from exc
+        except TrackerError as exc:
+            raise TrackerFailed(str(exc)) from exc
+        return _item_answer(request, item)

@@ -1,4 +1,5 @@
 from .action_item import ActionItem, ActionItemStatus, Priority
+from .meeting import ReviewMeeting
 from .postmortem import (
     ContributingFactor,
     FactorTag,
@@ -8,6 +9,8 @@ from .postmortem import (
     PostmortemStatus,
     Review,
 )
+from .reminder import ReminderDigest
+from .tracker import IssueTracker, TrackerKind
 
 __all__ = [
     "ActionItem",
@@ -19,5 +22,9 @@ __all__ = [
     "PostmortemPolicy",
     "PostmortemStatus",
     "Priority",
+    "ReminderDigest",
     "Review",
+    "ReviewMeeting",
+    "IssueTracker",
+    "TrackerKind",
 ]

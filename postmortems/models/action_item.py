@@ -62,12 +62,23 @@ class ActionItem(FSMModelMixin, models.Model):
                                    related_name="+")
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+    # Sent to an issue tracker: where it went, its key there (GitHub/GitLab number, Jira key) and address.
+    tracker = models.ForeignKey("postmortems.IssueTracker", null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="action_items")
+    external_key = models.CharField(max_length=100, blank=True)
+    external_url = models.URLField(max_length=500, blank=True)
+    synced_at = models.DateTimeField(null=True, blank=True, help_text="When it was sent, or last heard of.")
+    history = HistoricalRecords(excluded_fields=["updated_at", "synced_at"])
 
     objects = ActionItemQuerySet.as_manager()
 
     class Meta:
         ordering = ["priority", "due_at", "id"]
+        constraints = [
+            # A tracker's webhook finds the item by its key there.
+            models.UniqueConstraint(fields=["tracker", "external_key"], name="action_item_unique_external",
+                                    condition=~Q(external_key="")),
+        ]
         indexes = [
             # "My action items" and the overdue highlight read the active ones by owner and due date.
             models.Index(fields=["owner", "due_at"], name="action_item_owner_active",

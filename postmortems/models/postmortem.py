@@ -1,6 +1,7 @@
 """Postmortems: one per incident, their review, contributing factors and key timeline events."""
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -133,8 +134,12 @@ class Postmortem(FSMModelMixin, models.Model):
         null=True, blank=True, help_text="First saved by a person; until then the draft follows the incident.")
     submitted_at = models.DateTimeField(null=True, blank=True)
     published_at = models.DateTimeField(null=True, blank=True)
+    search_document = SearchVectorField(
+        null=True, editable=False,
+        help_text="PostgreSQL only (empty on SQLite): the weighted words the library searches, GIN-indexed; "
+                  "kept by library.keep_search_document whenever the text or the incident's title changes.")
 
-    history = HistoricalRecords(excluded_fields=["facts", "updated_at"])
+    history = HistoricalRecords(excluded_fields=["facts", "updated_at", "search_document"])
 
     objects = PostmortemQuerySet.as_manager()
 

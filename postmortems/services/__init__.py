@@ -8,6 +8,7 @@ from .action_item import (
     update_action_item,
 )
 from .factors import create_factor_tag, update_factor_tag
+from .meeting import MeetingNotScheduled, MeetingOver, cancel_meeting, schedule_meeting
 from .postmortem import (
     EditConflict,
     IllegalTransition,
@@ -31,6 +32,8 @@ __all__ = [
     "EditConflict",
     "IllegalStatus",
     "IllegalTransition",
+    "MeetingNotScheduled",
+    "MeetingOver",
     "NotEditable",
     "PostmortemConflict",
     "PostmortemExists",
@@ -38,12 +41,14 @@ __all__ = [
     "add_factor",
     "allowed_statuses",
     "allowed_transitions",
+    "cancel_meeting",
     "create_action_item",
     "create_factor_tag",
     "ensure_postmortem",
     "refresh_from_incident",
     "remove_factor",
     "request_review",
+    "schedule_meeting",
     "set_action_item_status",
     "start_postmortem",
     "sync_requirement",

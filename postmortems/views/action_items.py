@@ -8,8 +8,10 @@ from django.views.decorators.http import require_POST
 
 from incidents.services import can_work
 from incidents.views.common import page
+from oncall.permissions import can_manage_team
 
-from ..forms import ActionItemForm, ActionItemStatusForm, apply_service_errors
+from ..forms import ActionItemForm, ActionItemStatusForm, SendForm, apply_service_errors
+from ..models import IssueTracker
 from ..queries import action_items_for, assignable_people, postmortem_of
 from ..services import IllegalStatus, allowed_statuses, set_action_item_status, update_action_item
 from ..services.action_item import EDITABLE_FIELDS
@@ -28,7 +30,12 @@ def _show(request, item, *, form=None, status_form=None, status=200):
         status_form = ActionItemStatusForm(initial={"status": allowed[0] if allowed else ""})
     status_form.fields["status"].choices = choices
     postmortem = postmortem_of(item.incident)
+    # Sending: the active trackers of the incident's team (none once it is sent).
+    trackers = IssueTracker.objects.filter(team=item.incident.team_id, active=True).order_by("name", "id")
+    sendable = [] if item.external_url else list(trackers)
     return render(request, "postmortems/action_item.html", {
+        "trackers": sendable, "send_form": SendForm(trackers=trackers) if sendable else None,
+        "can_manage_team": can_manage_team(request.user, item.incident.team),
         "item": item, "incident": item.incident, "postmortem": postmortem, "overdue": item.is_overdue(now),
         "can_work": can_work(request.user, item.incident),
         "form": form or ActionItemForm(initial={name: getattr(item, name) for name in EDITABLE_FIELDS} | {

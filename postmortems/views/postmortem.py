@@ -20,6 +20,7 @@ from ..forms import (
     ActionItemForm,
     EventForm,
     FactorForm,
+    MeetingForm,
     PostmortemForm,
     ReviewersForm,
     TransitionForm,
@@ -33,6 +34,7 @@ from ..queries import (
     assignable_people,
     factor_tags_for,
     is_overdue,
+    meeting_of,
     postmortems_in_full,
     sort_action_items,
 )
@@ -43,10 +45,12 @@ from ..services import (
     add_event,
     add_factor,
     allowed_transitions,
+    cancel_meeting,
     create_action_item,
     refresh_from_incident,
     remove_factor,
     request_review,
+    schedule_meeting,
     transition_postmortem,
     update_postmortem,
 )
@@ -112,6 +116,30 @@ def _context(request, postmortem, **forms) -> dict:
         "item_form": forms.get("item_form") or ActionItemForm(people=people, initial={"owner": postmortem.owner_id}),
         "reviewers_form": forms.get("reviewers_form") or ReviewersForm(
             people=people.exclude(pk=postmortem.owner_id) if postmortem.owner_id else people),
+        **_meeting_context(postmortem, now, forms.get("meeting_form")),
+    }
+
+
+def _meeting_form(postmortem, data=None, meeting=None) -> MeetingForm:
+    initial = {"duration_minutes": 60, "attendees": [postmortem.owner_id] if postmortem.owner_id else []}
+    if meeting is not None and meeting.cancelled_at is None:
+        initial = {"starts_at": meeting.starts_at, "duration_minutes": meeting.duration_minutes,
+                   "location": meeting.location, "attendees": [u.pk for u in meeting.attendees.all()]}
+    return MeetingForm(data, initial=initial, people=assignable_people(postmortem.incident),
+                       zone=timezone.get_current_timezone_name())
+
+
+def _meeting_context(postmortem, now, form=None) -> dict:
+    """The review meeting card: the meeting (none, scheduled or cancelled), its history, the form."""
+    meeting = meeting_of(postmortem)
+    active = meeting is not None and meeting.cancelled_at is None
+    return {
+        "meeting": meeting,
+        "meeting_active": active,
+        "meeting_over": active and meeting.starts_at + timedelta(minutes=meeting.duration_minutes) <= now,
+        "meeting_history": list(meeting.history.select_related("history_user").order_by("-history_date", "-history_id"))
+        if meeting is not None else [],
+        "meeting_form": form or _meeting_form(postmortem, meeting=meeting),
     }
 
 
@@ -326,3 +354,41 @@ def postmortem_refresh(request, pk):
         refresh_from_incident(postmortem=postmortem)
         messages.success(request, "Facts and timeline brought up to date with the incident.")
     return _back(postmortem)
+
+
+@page
+@require_POST
+def postmortem_meeting(request, pk):
+    """Schedule the review meeting, or move or change it: each attendee gets the calendar invitation."""
+    postmortem = find_postmortem(request, pk)
+    form = _meeting_form(postmortem, request.POST)
+    if form.is_valid():
+        now = timezone.now()
+        try:
+            meeting = schedule_meeting(postmortem=postmortem, by=request.user, now=now, **form.cleaned_data)
+        except PostmortemConflict as exc:
+            messages.error(request, exc.message)
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+            return _show(request, postmortem, status=400, meeting_form=form)
+        else:
+            if meeting.updated_at != now:
+                messages.info(request, "Nothing changed: no invitation sent.")
+            else:
+                messages.success(request, f"Review meeting {'changed' if meeting.sequence else 'scheduled'}: "
+                                          f"{len(form.cleaned_data['attendees'])} invitation(s) on the way.")
+        return _back(postmortem, "meeting")
+    return _show(request, postmortem, status=400, meeting_form=form)
+
+
+@page
+@require_POST
+def postmortem_meeting_cancel(request, pk):
+    postmortem = find_postmortem(request, pk)
+    try:
+        cancel_meeting(postmortem=postmortem, by=request.user)
+    except (PostmortemConflict, ValidationError) as exc:
+        _refused(request, postmortem, exc)
+    else:
+        messages.success(request, "Review meeting cancelled: each attendee is told.")
+    return _back(postmortem, "meeting")

@@ -18,6 +18,7 @@ import re
 import shutil
 import ssl
 import subprocess
+import time
 import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -125,6 +126,10 @@ def alertmanager(tmp_path):
     yield start
     for process in started:
         process.stop()
+    if started:
+        # A notification Alertmanager sent just before it stopped may still be in Vigil's hands (on SQLite a
+        # request can fail "table is locked" and be retried); let it finish before the database is emptied.
+        time.sleep(1)
 
 
 @pytest.fixture(autouse=True)

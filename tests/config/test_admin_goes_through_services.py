@@ -82,11 +82,16 @@ from postmortems.models import (
     ActionItem,
     ContributingFactor,
     FactorTag,
+    IssueTracker,
     Postmortem,
     PostmortemEvent,
     PostmortemPolicy,
+    ReminderDigest,
     Review,
+    ReviewMeeting,
 )
+from postmortems.services import trackers as tracker_services
+from postmortems.services.trackers import create_tracker
 from tests.factories import ensure_severities, make_incident, severity
 
 pytestmark = pytest.mark.django_db
@@ -167,6 +172,13 @@ def world(payments, search_team, alice, bob, charlie, sam, checkout):
     postmortem_services.request_review(postmortem=postmortem, reviewers=[bob], by=alice)
     postmortem_services.create_action_item(incident=sev1, by=alice, title="Alert on certificate expiry", owner=bob)
     models += [PostmortemPolicy, FactorTag, Postmortem, Review, ContributingFactor, PostmortemEvent, ActionItem]
+    create_tracker(team=payments, by=alice, name="Payments repo", kind="github", base_url="https://api.github.com",
+                   project="acme/payments", token="ghp_world")
+    models += [IssueTracker]
+    postmortem_services.schedule_meeting(postmortem=postmortem, starts_at=now + timedelta(days=1), attendees=[bob],
+                                         by=alice)
+    ReminderDigest.objects.create(user=bob, day=now.date(), sent_at=now, action_items=1)
+    models += [ReviewMeeting, ReminderDigest]
     return {model: model._default_manager.order_by("pk").first() for model in models}
 
 
@@ -590,8 +602,40 @@ def _factor_tag_change(ctx: Ctx):
     assert (tag.active, tag.description) == (False, "Retired")
 
 
+def _tracker_add(ctx: Ctx):
+    calls = ctx.spy(tracker_services, "create_tracker")
+    payments = Team.objects.get(slug="payments")
+    _saved(ctx.client.post(_url(IssueTracker, "add"), {
+        "team": payments.pk, "name": "Payments Jira", "kind": "jira", "base_url": "https://acme.atlassian.net",
+        "project": "PAY", "username": "bot@acme.example", "token": "jira-token", "active": "on"}))
+    assert [(c["team"], c["name"], c["by"]) for c in calls] == [(payments, "Payments Jira", ctx.sam)]
+    assert IssueTracker.objects.get(name="Payments Jira").token == "jira-token"
+
+
+def _tracker_change(ctx: Ctx):
+    calls = ctx.spy(tracker_services, "update_tracker")
+    tracker = ctx.world[IssueTracker]
+    _saved(ctx.client.post(_url(IssueTracker, "change", tracker.pk), {
+        "name": "Payments GitHub", "kind": "github", "base_url": tracker.base_url, "project": tracker.project,
+        "username": "", "token": "", "active": "on"}))
+    assert [(c["tracker"].pk, c["name"], c["by"]) for c in calls] == [(tracker.pk, "Payments GitHub", ctx.sam)]
+    tracker.refresh_from_db()
+    assert (tracker.name, tracker.token) == ("Payments GitHub", "ghp_world")  # an empty token keeps the stored one
+    assert _last_history(IssueTracker, id=tracker.pk).history_user == ctx.sam
+
+
+def _tracker_delete(ctx: Ctx):
+    calls = ctx.spy(tracker_services, "delete_tracker")
+    tracker = ctx.world[IssueTracker]
+    _saved(ctx.client.post(_url(IssueTracker, "delete", tracker.pk), {"post": "yes"}))
+    assert [(c["pk"]["tracker"], c["by"]) for c in calls] == [(tracker.pk, ctx.sam)]
+    assert not IssueTracker.objects.filter(pk=tracker.pk).exists()
+    assert _last_history(IssueTracker, id=tracker.pk).history_type == "-"
+
+
 THROUGH_SERVICES = {
     "postmortems.FactorTag": {"add": _factor_tag_add, "change": _factor_tag_change},
+    "postmortems.IssueTracker": {"add": _tracker_add, "change": _tracker_change, "delete": _tracker_delete},
     "oncall.User": {"add": _user_add},
     "oncall.Team": {"add": _team_add, "change": _team_change},
     "oncall.Membership": {"add": _membership_add, "change": _membership_change, "delete": _membership_delete},

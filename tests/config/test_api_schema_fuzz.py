@@ -316,7 +316,7 @@ class Failure:
 # What must exist: the object a reference names, a zone of the time zone database, an integration key.
 REFERENCES = {"team", "service", "services", "severity", "user", "participants", "rotation", "severity_map",
               "timezone", "routing_key"}
-REFERENCES |= {"postmortem", "incident", "owner", "contributing_factors"}  # postmortems (#16)
+REFERENCES |= {"postmortem", "incident", "owner", "contributing_factors", "attendees", "tracker"}  # postmortems (#16)
 UNKNOWN = ("Unknown", "does not exist", "is not a severity", "is not an IANA time zone", "is not a member",
            "Invalid routing key")
 # Rules between fields, or between a field and the clock or the data: the fields each involves.
@@ -493,6 +493,27 @@ EXCEPTIONS = {
         "key_events names events of the postmortem's own timeline by id: an id that is not one of them is a 400 "
         "naming the field. The schema cannot say 'must exist'; the dictionaries give the world postmortem's ids.",
         {"key_events"}, ("No timeline event",), lambda f, name: name not in f.drawn(),
+    ),
+    "a meeting lies ahead": (
+        "A review meeting is scheduled in the future: JSON Schema knows no clock. The coverage phase sends its own "
+        "past instants; a 400 names starts_at.",
+        {"starts_at"}, ("has passed: pick a time in the future",),
+        lambda f, name: f.operation == "POST /api/v1/postmortems/{id}/meeting/" and name not in f.drawn(),
+    ),
+    "a new meeting needs a time and people": (
+        "POST .../meeting/ schedules a meeting or changes the one scheduled, where a field left out keeps its "
+        "value: starts_at and attendees are required only when none is scheduled, which the path's postmortem "
+        "decides and no schema of the request can see. A 400 names the missing fields.",
+        {"starts_at", "attendees"}, ("required to schedule the meeting",),
+        lambda f, name: f.operation == "POST /api/v1/postmortems/{id}/meeting/",
+    ),
+    # --- Reports (issue #17) ---
+    "report periods are read in a zone": (
+        "since and until are an ISO 8601 date or date-time, with or without an offset (read in tz then), and tz "
+        "an IANA zone: no one JSON Schema format covers a date, a local and an offset date-time, and the zone "
+        "database is no enum. A 400 names the parameter.",
+        {"since", "until", "tz"}, ("Give an ISO 8601", "Unknown time zone"),
+        lambda f, name: f.operation in ("GET /api/v1/reports/metrics/", "GET /api/v1/reports/metrics.csv"),
     ),
     "won't do needs a reason": (
         "Moving an action item to wont_do needs a wont_do_reason, unless it is wont_do already: the path's item "

@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 RANK = {
     "core": 0, "oncall": 1, "incidents": 2, "alerts": 3, "paging": 4, "comms": 5,
     "postmortems": 6, "reporting": 7, "chat": 7,  # same rank: they don't import each other
+    "importers": 7,  # import_oncall writes through oncall, incidents, alerts and paging; nothing imports it
     "demo": 8,  # seed_demo may import every app; nothing imports it
 }
 NOBODY_IMPORTS = {"demo", "tests"}

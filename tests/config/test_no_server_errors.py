@@ -27,6 +27,7 @@ from alerts.services import create_integration
 from incidents.services import create_maintenance_window, transition_incident
 from oncall.services import calendar_token_for, create_override, create_rotation, request_swap
 from postmortems.services import create_action_item
+from postmortems.services.trackers import create_tracker
 from tests.factories import ensure_severities, make_incident
 
 pytestmark = pytest.mark.django_db
@@ -85,7 +86,10 @@ def world(payments, search_team, alice, bob, charlie, checkout):
     sev1 = transition_incident(incident=make_incident(team=payments, by=alice, sev="SEV1"), transition="resolve",
                                by=alice)
     item = create_action_item(incident=sev1, by=alice, title="Alert on expiry", owner=bob)
-    ids = sorted({*ids, sev1.postmortem.pk, item.pk})
+    # An issue tracker nobody listens at (a send that got through would fail fast, never leave the machine).
+    tracker = create_tracker(team=payments, by=alice, name="Repo", kind="github", base_url="http://127.0.0.1:9",
+                             project="acme/payments", token="walker-token")
+    ids = sorted({*ids, sev1.postmortem.pk, item.pk, tracker.pk})
     return {
         "number": [incident.number, "INC-2026-9999", NUL],
         "slug": ["payments", "checkout", NUL],

@@ -20,7 +20,7 @@ from config import settings as vigil_settings
 from paging.links import read_ack_token
 from paging.models import Notification
 from paging.services.delivery import deliver
-from paging.services.notify import message
+from paging.services.notify import email_person, message
 from paging.services.pages import page
 from tests.factories import make_incident
 from tests.fakes import Answer
@@ -86,6 +86,31 @@ def test_a_mailbox_the_server_refuses_is_not_retried(smtp_server, incident, alic
     assert failed.status == "failed" and failed.next_attempt_at is None
     assert "refused bob@example.com: 550 5.1.1 No such user here" in failed.last_error
     assert smtp_server.messages == []
+
+
+def test_an_attachment_goes_as_its_own_part_with_its_content_type(smtp_server, bob):
+    invite = "BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nEND:VCALENDAR\r\n"
+    email_person(user=bob, kind=Notification.Kind.TEST, subject="With an invitation", body="See the attachment.",
+                 attachments=[{"filename": "invite.ics", "content_type": "text/calendar; method=REQUEST",
+                               "content": invite}])
+
+    assert deliver_by("email").status == "sent"
+
+    (mail,) = smtp_server.messages
+    assert mail.get_content_type() == "multipart/mixed"
+    text, calendar = [p for p in mail.walk() if not p.is_multipart()]
+    assert text.get_content_type() == "text/plain" and text.get_content().strip() == "See the attachment."
+    assert calendar.get_content_type() == "text/calendar" and calendar.get_param("method") == "REQUEST"
+    assert calendar.get_filename() == "invite.ics" and calendar.get_content() == invite  # CRLF kept, as iCalendar wants
+
+
+def test_a_binary_attachment_fails_without_a_retry(smtp_server, bob):
+    email_person(user=bob, kind=Notification.Kind.TEST, subject="A picture", body="",
+                 attachments=[{"filename": "a.png", "content_type": "image/png", "content": "…"}])
+
+    failed = deliver_by("email")
+
+    assert failed.status == "failed" and "only text files" in failed.last_error and smtp_server.messages == []
 
 
 def test_a_temporary_refusal_is_retried(smtp_server, incident, alice, bob):
