@@ -24,6 +24,7 @@ from core.admin import (
 )
 
 from . import services
+from .forms import TrackerForm
 from .models import (
     ActionItem,
     ContributingFactor,
@@ -138,13 +139,9 @@ class ActionItemAdmin(ReadOnlyHistoryAdmin):
 class IssueTrackerAdminForm(forms.ModelForm):
     """The token is write-only: never shown back; left empty on a change, the stored one is kept."""
 
-    base_url = forms.URLField(max_length=300, assume_scheme="https", label="Base URL",
-                              help_text=IssueTracker._meta.get_field("base_url").help_text or
-                              "The API root: https://api.github.com, https://gitlab.com, https://acme.atlassian.net")
-    token = forms.CharField(max_length=500, required=False,
-                            widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
-                            help_text="An API token allowed to create issues in the project. Never shown again; "
-                                      "leave empty to keep the stored one.")
+    # The team page's fields (postmortems.forms.TrackerForm): the same URL rules and write-only token.
+    base_url = TrackerForm.base_fields["base_url"]
+    token = TrackerForm.base_fields["token"]
 
     class Meta:
         model = IssueTracker
